@@ -1,0 +1,70 @@
+// Asks the function for a fresh Amazon Connect contact token, and turns every failure into one of two
+// things the customer can act on: sign in again, or try later.
+
+export const FailureKind = Object.freeze({
+  SIGN_IN_AGAIN: "sign_in_again",
+  UNAVAILABLE: "unavailable",
+});
+
+export class ContactTokenError extends Error {
+  /**
+   * @param {string} kind one of FailureKind
+   * @param {string} reason a short machine-readable cause for support (never a token)
+   */
+  constructor(kind, reason) {
+    super(`contact token request failed: ${reason}`);
+    this.name = "ContactTokenError";
+    this.kind = kind;
+    this.reason = reason;
+  }
+}
+
+/**
+ * One request to the function. Never logs: the answer is a bearer credential.
+ * @returns {Promise<{token: string, expiresIn: number|undefined, displayName: string|undefined}>}
+ */
+export async function requestContactToken({ url, accessToken, fetchImpl = globalThis.fetch }) {
+  let response;
+  try {
+    response = await fetchImpl(url, {
+      method: "GET",
+      headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
+      cache: "no-store",
+      credentials: "omit",
+    });
+  } catch {
+    throw new ContactTokenError(FailureKind.UNAVAILABLE, "network_error");
+  }
+  if (!response.ok) {
+    throw new ContactTokenError(kindForStatus(response.status), await problemCode(response));
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ContactTokenError(FailureKind.UNAVAILABLE, "malformed_response");
+  }
+  if (typeof body?.data !== "string" || body.data.split(".").length !== 3) {
+    throw new ContactTokenError(FailureKind.UNAVAILABLE, "malformed_response");
+  }
+  return {
+    token: body.data,
+    expiresIn: typeof body.expiresIn === "number" ? body.expiresIn : undefined,
+    displayName: typeof body.displayName === "string" && body.displayName ? body.displayName : undefined,
+  };
+}
+
+/** 401 means our Entra token was refused: only a new sign-in helps. Anything else is on our side. */
+export function kindForStatus(status) {
+  return status === 401 ? FailureKind.SIGN_IN_AGAIN : FailureKind.UNAVAILABLE;
+}
+
+async function problemCode(response) {
+  try {
+    const problem = await response.json();
+    if (typeof problem?.code === "string" && /^[a-z0-9_]{1,64}$/.test(problem.code)) return problem.code;
+  } catch {
+    // Not problem+json (a proxy's error page, say): the status is all we have.
+  }
+  return `http_${response.status}`;
+}

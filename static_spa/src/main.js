@@ -1,0 +1,62 @@
+// Wires the page: config.json -> MSAL session -> widget whose authenticate callback fetches a contact token.
+import { startSession } from "./auth.js";
+import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { requestContactToken } from "./contact-token.js";
+import { customerMessageFor } from "./messages.js";
+import { createView } from "./view.js";
+import { configureWidget, installCommandQueue, loadWidgetScript } from "./widget.js";
+
+async function main() {
+  const view = createView(document);
+  const origin = window.location.origin;
+
+  let config;
+  try {
+    config = await loadConfig(new URL("config.json", `${origin}/`).href);
+  } catch (error) {
+    view.showConfigProblems(
+      error instanceof ConfigError ? error.problems : [{ field: "config.json", message: "could not be read." }],
+    );
+    return;
+  }
+
+  let session;
+  try {
+    session = await startSession(config.msal, origin);
+  } catch {
+    // A failed sign-in response or an unreachable authority: offer a clean sign-in rather than a dead page.
+    view.showSignedOut(() => window.location.reload());
+    view.showCustomerMessage(customerMessageFor(null));
+    return;
+  }
+  if (!session.account) {
+    view.showSignedOut(() => session.signIn());
+    return;
+  }
+
+  const name = session.account.name || session.account.username;
+  view.showSignedIn(name, () => session.signOut());
+
+  const tokens = createContactTokenSource({
+    getAccessToken: () => session.accessToken(),
+    requestToken: (accessToken) => requestContactToken({ url: config.api.contactTokenUrl, accessToken }),
+  });
+  const handlers = createWidgetHandlers({
+    tokens,
+    fallbackName: name,
+    onSuccess: () => view.clearCustomerMessage(),
+    onFailure: (error) => view.showCustomerMessage(customerMessageFor(error), () => session.signIn()),
+  });
+  configureWidget(installCommandQueue(window), config.widget, handlers);
+
+  // A build-time constant: production builds drop this branch and the development module with it.
+  if (__CONNECT_DEVELOPMENT_WIDGET__) {
+    const { startDevelopmentWidget } = await import("./dev/development-widget.js");
+    startDevelopmentWidget(window, document.getElementById("development-slot"), config.widget);
+  } else {
+    loadWidgetScript(document, config.widget);
+  }
+}
+
+main();
