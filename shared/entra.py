@@ -1,0 +1,204 @@
+"""Verifies Microsoft Entra ID access tokens. The only module that uses python-jose.
+
+Order matters: structure and header first (no key touched), then the key by `kid` from the configured
+authority only, then the signature (python-jose, RS256 pinned, one key object), and only then the claims.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jose import jwk, jws
+from jose.exceptions import JOSEError
+
+from shared.errors import InsufficientScope, InvalidToken, MissingToken
+from shared.jwt_structure import decode_segment, parse_json_object, split_compact
+from shared.openid import OpenIdProvider, ProviderMetadata
+from shared.settings import ENTRA_AUTHORITY_HOSTS, Settings, is_guid
+
+ALGORITHM = "RS256"
+# Headers that point at keys or demand extensions: never followed, so a token carrying them is refused.
+FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "crit")
+# v1.0 access tokens are issued by the security token service of the cloud, not the login host.
+V1_ISSUER_HOSTS = {
+    "login.microsoftonline.com": "sts.windows.net",
+    "login.microsoftonline.us": "sts.windows.net",
+    "login.partner.microsoftonline.cn": "sts.chinacloudapi.cn",
+}
+TENANT_PLACEHOLDER = "{tenantid}"
+_log = logging.getLogger(__name__)
+
+Claims = dict[str, Any]
+
+
+def build_rs256_key(entry: dict[str, Any]) -> Any:
+    """A python-jose key object for one JWKS entry, built once per key set (never per request)."""
+    return jwk.construct(entry, algorithm=ALGORITHM)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token from an `Authorization: Bearer <token>` header (RFC 6750 section 2.1)."""
+    if authorization is None or authorization.strip() == "":
+        raise MissingToken("send the Entra access token as 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise InvalidToken("the Authorization header must use the Bearer scheme", code="malformed_token")
+    token = token.strip()
+    if not token or not token.isascii() or any(c.isspace() for c in token):
+        raise InvalidToken("the Authorization header does not hold a single bearer token", code="malformed_token")
+    return token
+
+
+def _invalid_claim(detail: str) -> InvalidToken:
+    return InvalidToken(detail, code="invalid_claim")
+
+
+def _numeric_date(claims: Claims, name: str, *, required: bool) -> float | None:
+    value = claims.get(name)
+    if value is None:
+        if required:
+            raise _invalid_claim(f"the token has no '{name}' claim")
+        return None
+    # bool is an int in Python, and python-jose would accept "123": both are refused here.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate")
+    return float(value)
+
+
+def _string_claim(claims: Claims, name: str) -> str | None:
+    value = claims.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _invalid_claim(f"the token's '{name}' claim is not a string")
+    return value
+
+
+class AccessTokenVerifier:
+    def __init__(
+        self,
+        settings: Settings,
+        provider: OpenIdProvider[Any],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._provider = provider
+        self._clock = clock
+        self._required_scope = " ".join(settings.required_scopes)
+
+    def verify(self, token: str) -> Claims:
+        header_segment, _, signature_segment = split_compact(token)
+        header = parse_json_object(decode_segment(header_segment), "header")
+        kid = self._check_header(header)
+        if not signature_segment:
+            raise InvalidToken("the token is not signed", code="invalid_signature")
+        key, metadata = self._provider.key_and_metadata(kid)
+        try:
+            payload = jws.verify(token, key, algorithms=[ALGORITHM])
+        except JOSEError as error:
+            raise InvalidToken("the token's signature is not valid", code="invalid_signature") from error
+        claims = parse_json_object(payload, "payload")
+        self._check_claims(claims, metadata)
+        return claims
+
+    def _check_header(self, header: Mapping[str, Any]) -> str:
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken(f"only {ALGORITHM} tokens are accepted", code="unsupported_algorithm")
+        present = [name for name in FORBIDDEN_HEADERS if name in header]
+        if present:
+            raise InvalidToken(
+                f"the token header carries '{present[0]}', which is never honoured", code="forbidden_header"
+            )
+        if "nonce" in header:
+            # Microsoft Graph access tokens carry a header nonce: they are for Graph, not for this API.
+            raise InvalidToken("the token is for another resource", code="token_for_another_resource")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("the token header has no key id (kid)", code="missing_key_id")
+        return kid
+
+    def _check_claims(self, claims: Claims, metadata: ProviderMetadata) -> None:
+        self._check_lifetime(claims)
+        tenant = self._check_tenant(claims)
+        self._check_issuer(claims, metadata, tenant)
+        self._check_audience(claims)
+        if _string_claim(claims, "oid") is None:
+            raise _invalid_claim("the token has no 'oid' claim")
+        self._check_delegated_scope(claims)
+        self._check_client_app(claims)
+
+    def _check_lifetime(self, claims: Claims) -> None:
+        now = self._clock()
+        skew = self._settings.clock_skew_seconds
+        expires = _numeric_date(claims, "exp", required=True)
+        not_before = _numeric_date(claims, "nbf", required=False)
+        issued = _numeric_date(claims, "iat", required=False)
+        if expires is not None and now >= expires + skew:
+            raise InvalidToken("the token has expired", code="token_expired")
+        if not_before is not None and now + skew < not_before:
+            raise InvalidToken("the token is not valid yet", code="token_not_yet_valid")
+        if issued is not None and now + skew < issued:
+            raise InvalidToken("the token was issued in the future", code="token_not_yet_valid")
+
+    def _check_tenant(self, claims: Claims) -> str:
+        tenant = _string_claim(claims, "tid")
+        if tenant is None or not is_guid(tenant):
+            raise _invalid_claim("the token has no tenant id (tid)")
+        if tenant.lower() not in self._settings.allowed_tenant_ids:
+            _log.info("refused a token from tenant %s: not in the allowed tenants", tenant)
+            raise InvalidToken("the token's tenant is not allowed", code="tenant_not_allowed")
+        return tenant
+
+    def accepted_issuers(self, metadata: ProviderMetadata, tenant: str) -> set[str]:
+        issuers = {metadata.issuer.replace(TENANT_PLACEHOLDER, tenant)}
+        host = metadata.issuer.split("/")[2] if metadata.issuer.count("/") >= 2 else ""
+        authority_host = self._settings.authority.split("/")[2]
+        if authority_host in ENTRA_AUTHORITY_HOSTS and host == authority_host:
+            issuers.add(f"https://{V1_ISSUER_HOSTS[authority_host]}/{tenant}/")
+        return issuers
+
+    def _check_issuer(self, claims: Claims, metadata: ProviderMetadata, tenant: str) -> None:
+        issuer = _string_claim(claims, "iss")
+        if issuer is None or issuer not in self.accepted_issuers(metadata, tenant):
+            _log.info("refused a token with issuer %.200r", issuer)
+            raise InvalidToken("the token was not issued by the configured authority", code="invalid_issuer")
+
+    def _check_audience(self, claims: Claims) -> None:
+        audience = claims.get("aud")
+        if not isinstance(audience, str):
+            # Entra issues exactly one audience; a list is someone else's token shape.
+            raise InvalidToken("the token must name exactly one audience", code="invalid_audience")
+        if audience not in self._settings.audiences:
+            _log.info("refused a token for audience %.200r", audience)
+            raise InvalidToken("the token is not for this API", code="invalid_audience")
+
+    def _check_delegated_scope(self, claims: Claims) -> None:
+        scopes = _string_claim(claims, "scp")
+        if scopes is None or claims.get("idtyp") == "app":
+            raise InsufficientScope(
+                "application tokens are not accepted: sign in as a user",
+                code="app_only_token",
+                required_scope=self._required_scope,
+            )
+        granted = set(scopes.split(" "))
+        if not granted.intersection(self._settings.required_scopes):
+            raise InsufficientScope(
+                "the token does not grant a scope this API requires",
+                code="insufficient_scope",
+                required_scope=self._required_scope,
+            )
+
+    def _check_client_app(self, claims: Claims) -> None:
+        allowed = self._settings.allowed_client_app_ids
+        if allowed is None:
+            return
+        client = _string_claim(claims, "azp") or _string_claim(claims, "appid")
+        if client is None or client.lower() not in allowed:
+            raise InsufficientScope(
+                "this client application may not request contact tokens",
+                code="client_app_not_allowed",
+                required_scope=self._required_scope,
+            )

@@ -1,0 +1,105 @@
+// Local OpenID provider for development and tests. NOT for production.
+//
+// oauth2-mock-server (a maintained package) does the protocol: discovery, JWKS, authorize (no login form),
+// token endpoint with PKCE. This file only shapes its tokens like Microsoft Entra ID v2.0 tokens, so the function
+// verifies them exactly as it verifies Entra's. Usage: node server.mjs <config.json>
+// The config file is written by tools/dev_identity/__init__.py; it prints one JSON line when ready.
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { OAuth2Server } from 'oauth2-mock-server';
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const apiPrefix = `api://${config.apiClientId}/`;
+const graphAppId = '00000003-0000-0000-c000-000000000000';
+const users = config.users;
+const userForCode = new Map();
+const userForRefreshToken = new Map();
+
+const server = config.certFile
+  ? new OAuth2Server(config.keyFile, config.certFile)
+  : new OAuth2Server();
+await server.issuer.keys.generate('RS256');
+
+function userFromRequest(req) {
+  const body = req.body ?? {};
+  const name =
+    (body.grant_type === 'password' && body.username) ||
+    (body.grant_type === 'authorization_code' && userForCode.get(body.code)) ||
+    (body.grant_type === 'refresh_token' && userForRefreshToken.get(body.refresh_token)) ||
+    config.defaultUser;
+  return users[name] ? { username: name, ...users[name] } : null;
+}
+
+function clientId(req) {
+  const header = req.headers.authorization ?? '';
+  if (header.startsWith('Basic ')) {
+    return Buffer.from(header.slice(6), 'base64').toString().split(':')[0];
+  }
+  return req.body?.client_id ?? config.spaClientId;
+}
+
+function userClaims(user, tenantId) {
+  return {
+    tid: tenantId,
+    oid: user.oid,
+    sub: user.oid.replaceAll('-', ''),
+    name: user.name,
+    preferred_username: user.username,
+    ...(user.claims ?? {}),
+  };
+}
+
+server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
+  // Remember who "signed in" for this code: login_hint picks a configured user, else the default one.
+  const code = redirect.url.searchParams.get('code');
+  const hint = typeof req.query.login_hint === 'string' ? req.query.login_hint : '';
+  if (code) userForCode.set(code, users[hint] ? hint : config.defaultUser);
+});
+
+server.service.on('beforeTokenSigning', (token, req) => {
+  const payload = token.payload;
+  const now = Math.floor(Date.now() / 1000);
+  const lifetime = config.accessTokenLifetimeSeconds;
+  const isAccessToken = 'scope' in payload; // the library sets `scope` on access tokens only
+  const user = userFromRequest(req);
+  const tenantId = user?.tenantId ?? config.tenantId;
+  Object.assign(payload, { iat: now, nbf: now, exp: now + lifetime, ver: '2.0', uti: randomUUID() });
+  delete payload.amr;
+  if (!isAccessToken) {
+    // ID token: for the SPA itself (the library already set aud = client id and the nonce).
+    if (user) Object.assign(payload, userClaims(user, tenantId));
+    return;
+  }
+  const requested = String(payload.scope ?? '').split(' ').filter(Boolean);
+  delete payload.scope;
+  const apiScopes = requested.filter((s) => s.startsWith(apiPrefix)).map((s) => s.slice(apiPrefix.length));
+  payload.aud = apiScopes.length ? config.apiClientId : graphAppId;
+  payload.azp = clientId(req);
+  payload.azpacr = '0';
+  if (req.body?.grant_type === 'client_credentials' || !user) {
+    // App-only token: no scp, idtyp=app, like Entra's client-credentials tokens.
+    Object.assign(payload, { tid: tenantId, oid: randomUUID(), sub: payload.azp, idtyp: 'app', roles: [] });
+    return;
+  }
+  Object.assign(payload, userClaims(user, tenantId));
+  payload.scp = apiScopes.length ? apiScopes.join(' ') : requested.join(' ');
+});
+
+server.service.on('beforeResponse', (response, req) => {
+  const refresh = response.body?.refresh_token;
+  const user = userFromRequest(req);
+  if (refresh && user) userForRefreshToken.set(refresh, user.username);
+  if (response.body && typeof response.body === 'object' && response.statusCode === 200) {
+    response.body.expires_in = config.accessTokenLifetimeSeconds;
+  }
+});
+
+await server.start(config.port ?? 0, config.host ?? '127.0.0.1');
+console.log(JSON.stringify({ event: 'ready', issuer: server.issuer.url }));
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await server.stop();
+    process.exit(0);
+  });
+}
