@@ -245,7 +245,7 @@ def _handler_class(host: FunctionHost) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - base class signature
             # Request lines only: method, path without query, status. Never headers (they hold the token).
             _log.info("%s %s", self.command, urlsplit(self.path).path)
 
