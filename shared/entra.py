@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from jose import jwk, jws
 from jose.exceptions import JOSEError
@@ -18,7 +19,7 @@ from jose.exceptions import JOSEError
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
 from shared.jwt_structure import decode_segment, parse_json_object, split_compact
 from shared.openid import OpenIdProvider, ProviderMetadata
-from shared.settings import ENTRA_AUTHORITY_HOSTS, Settings, is_guid
+from shared.settings import Settings, is_guid
 
 ALGORITHM = "RS256"
 # Headers that point at keys or demand extensions: never followed, so a token carrying them is refused.
@@ -153,11 +154,12 @@ class AccessTokenVerifier:
         return tenant
 
     def accepted_issuers(self, metadata: ProviderMetadata, tenant: str) -> set[str]:
+        """The metadata's issuer (multi-tenant: its {tenantid} template filled with the token's GUID tid), and
+        for Entra's issuers the v1.0 issuer of the same tenant and cloud."""
         issuers = {metadata.issuer.replace(TENANT_PLACEHOLDER, tenant)}
-        host = metadata.issuer.split("/")[2] if metadata.issuer.count("/") >= 2 else ""
-        authority_host = self._settings.authority.split("/")[2]
-        if authority_host in ENTRA_AUTHORITY_HOSTS and host == authority_host:
-            issuers.add(f"https://{V1_ISSUER_HOSTS[authority_host]}/{tenant}/")
+        issuer_host = urlsplit(metadata.issuer).hostname or ""
+        if issuer_host in V1_ISSUER_HOSTS:
+            issuers.add(f"https://{V1_ISSUER_HOSTS[issuer_host]}/{tenant}/")
         return issuers
 
     def _check_issuer(self, claims: Claims, metadata: ProviderMetadata, tenant: str) -> None:

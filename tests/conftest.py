@@ -1,0 +1,22 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.fake_entra import FakeEntra, running_fake_entra
+from tests.support.tokens import SigningKey
+
+
+@pytest.fixture(scope="session")
+def signing_keys() -> list[SigningKey]:
+    """RSA keys generated once per run (2048-bit generation is the slow part of minting)."""
+    return [SigningKey.generate(f"test-key-{index}") for index in range(3)]
+
+
+@pytest.fixture
+def fake_entra(signing_keys: list[SigningKey]) -> Iterator[FakeEntra]:
+    with running_fake_entra(keys=[signing_keys[0]]) as server:
+        yield server
