@@ -1,0 +1,280 @@
+// connect-sso on Azure: everything `azd up` provisions, from an empty subscription.
+// Page (Static Web App) -> contact-token function (Flex Consumption) -> Amazon Connect; Entra ID app registrations
+// for both; settings in App Configuration, the widget secret in Key Vault. No key, password or secret in any output.
+targetScope = 'subscription'
+
+extension microsoftGraphV1
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; names and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for the resources (Flex Consumption must be available there).')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Region of the Static Web App control plane (only a few regions host it; content is served globally).')
+@allowed([
+  'centralus'
+  'eastasia'
+  'eastus2'
+  'westeurope'
+  'westus2'
+])
+param staticWebAppLocation string = 'westeurope'
+
+@description('Amazon Connect widget id: the UUID that is the 4th argument of the snippet wrapper (becomes the JWT sub).')
+@minLength(36)
+@maxLength(36)
+param connectWidgetId string
+
+@description('''Amazon Connect widget security key. Optional: leave empty and set it afterwards with
+`az keyvault secret set` (docs/deploy.md). An empty value never overwrites the stored key.''')
+@secure()
+param connectWidgetSecret string = ''
+
+@description('Client id of an existing API app registration (exposing api://<client id>/JWT.Read); empty: create it with Microsoft Graph.')
+param existingApiClientId string = ''
+
+@description('Client id of an existing SPA app registration; empty: create it with Microsoft Graph.')
+param existingSpaClientId string = ''
+
+@description('Who can sign in to the page: this tenant only, or any Entra tenant (then set ENTRA_ALLOWED_TENANT_IDS).')
+@allowed([
+  'AzureADMyOrg'
+  'AzureADMultipleOrgs'
+])
+param entraSignInAudience string = 'AzureADMyOrg'
+
+@description('Extra https origins that serve the page (custom domains): allowed by CORS and registered as SPA redirect URIs.')
+param customWebOrigins array = []
+
+@description('SPA redirect URIs of the local development stack (the page and the MSAL redirect bridge).')
+param localSpaRedirectUris array = [
+  'http://localhost:5173/'
+  'http://localhost:5173/redirect.html'
+]
+
+@description('Optional function settings written to App Configuration; empty values are skipped (the function defaults apply).')
+param optionalFunctionSettings OptionalFunctionSettings = {}
+
+@description('Upper bound of function instances (Flex Consumption; a cost guard).')
+@minValue(40)
+@maxValue(1000)
+param functionMaximumInstanceCount int = 40
+
+// The optional settings the function reads (shared/settings.py). Sealed: a misspelt name fails at build time.
+// Settings this template derives itself (Entra ids, widget id, scope, allowed client, secret) are not in it.
+@sealed()
+type OptionalFunctionSettings = {
+  ENTRA_ALLOWED_TENANT_IDS: string?
+  ENTRA_API_AUDIENCES: string?
+  ENTRA_AUTHORITY: string?
+  CLOCK_SKEW_SECONDS: string?
+  CONNECT_TOKEN_TTL_SECONDS: string?
+  CONNECT_SEGMENT_ATTRIBUTES: string?
+  CONNECT_CUSTOMER_ID_CLAIM: string?
+  SSO_CUSTOM_ATTRIBUTES: string?
+  VERBOSE_LOG: string?
+}
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var deployerObjectId = deployer().objectId
+
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+var deploymentContainerName = 'app-package-${resourceToken}'
+var widgetSecretName = 'connect-widget-secret'
+var apiScopeName = 'JWT.Read'
+
+var createApiApp = empty(existingApiClientId)
+var createSpaApp = empty(existingSpaClientId)
+var apiAppUniqueName = 'connect-sso-api-${resourceToken}'
+var spaAppUniqueName = 'connect-sso-spa-${resourceToken}'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    functionPrincipalId: identity.outputs.principalId
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    name: '${abbrs.keyVaultVaults}${resourceToken}'
+    location: location
+    tags: tags
+    widgetSecretName: widgetSecretName
+    widgetSecretValue: connectWidgetSecret
+    functionPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: deployerObjectId
+  }
+}
+
+module staticWebApp 'modules/static-web-app.bicep' = {
+  name: 'static-web-app'
+  scope: rg
+  params: {
+    name: '${abbrs.webStaticSites}${resourceToken}'
+    location: staticWebAppLocation
+    tags: union(tags, { 'azd-service-name': 'web' })
+  }
+}
+
+var webOrigins = concat([ 'https://${staticWebApp.outputs.defaultHostname}' ], customWebOrigins)
+// MSAL redirects to the page itself and, from MSAL v5 on, to its redirect bridge page.
+// map(), not a for-expression: the Static Web App host name is known only once it exists.
+var spaRedirectUris = concat(
+  map(webOrigins, origin => '${origin}/'),
+  map(webOrigins, origin => '${origin}/redirect.html'),
+  localSpaRedirectUris
+)
+
+module spaApp 'modules/entra/spa-app.bicep' = if (createSpaApp) {
+  name: 'entra-spa-app'
+  scope: rg
+  params: {
+    uniqueName: spaAppUniqueName
+    displayName: 'Contact centre chat (${environmentName})'
+    signInAudience: entraSignInAudience
+    redirectUris: spaRedirectUris
+    ownerObjectIds: [ deployerObjectId ]
+  }
+}
+
+var spaClientId = createSpaApp ? spaApp.outputs.clientId : existingSpaClientId
+
+module apiAppReservation 'modules/entra/api-app-reservation.bicep' = if (createApiApp) {
+  name: 'entra-api-app-reservation'
+  scope: rg
+  params: {
+    uniqueName: apiAppUniqueName
+    displayName: 'Contact centre chat API (${environmentName})'
+    signInAudience: entraSignInAudience
+    ownerObjectIds: [ deployerObjectId ]
+  }
+}
+
+module apiApp 'modules/entra/api-app.bicep' = if (createApiApp) {
+  name: 'entra-api-app'
+  scope: rg
+  params: {
+    uniqueName: apiAppUniqueName
+    displayName: 'Contact centre chat API (${environmentName})'
+    signInAudience: entraSignInAudience
+    appId: apiAppReservation.outputs.appId
+    spaClientId: spaClientId
+    ownerObjectIds: [ deployerObjectId ]
+  }
+}
+
+var apiClientId = createApiApp ? apiApp.outputs.clientId : existingApiClientId
+
+// What the function reads from App Configuration (names: shared/settings.py). The widget secret is not here:
+// the App Configuration module stores it only as a Key Vault reference.
+var functionSettings = union(
+  {
+    ENTRA_TENANT_ID: tenant().tenantId
+    ENTRA_API_CLIENT_ID: apiClientId
+    CONNECT_WIDGET_ID: connectWidgetId
+    REQUIRED_SCOPES: apiScopeName
+    // Only the page's own app may exchange its tokens for contact tokens.
+    ALLOWED_CLIENT_APP_IDS: spaClientId
+  },
+  optionalFunctionSettings
+)
+
+module appConfiguration 'modules/app-configuration.bicep' = {
+  name: 'app-configuration'
+  scope: rg
+  params: {
+    name: '${abbrs.appConfigurationStores}${resourceToken}'
+    location: location
+    tags: tags
+    settings: functionSettings
+    widgetSecretSettingName: 'CONNECT_WIDGET_SECRET'
+    widgetSecretUri: keyVault.outputs.widgetSecretUri
+    functionPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: deployerObjectId
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    identityPrincipalId: identity.outputs.principalId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    appConfigEndpoint: appConfiguration.outputs.endpoint
+    allowedOrigins: webOrigins
+    maximumInstanceCount: functionMaximumInstanceCount
+  }
+}
+
+// Outputs become azd environment values: the page's config.json hook and docs/deploy.md read them.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SPA_AUTHORITY string = '${environment().authentication.loginEndpoint}${entraSignInAudience == 'AzureADMyOrg' ? tenant().tenantId : 'organizations'}'
+output ENTRA_API_CLIENT_ID string = apiClientId
+output ENTRA_SPA_CLIENT_ID string = spaClientId
+output ENTRA_API_SCOPE string = 'api://${apiClientId}/${apiScopeName}'
+output CONTACT_TOKEN_URL string = 'https://${functionApp.outputs.defaultHostname}/api/AWSConnectJWT'
+output STATIC_WEB_APP_URL string = 'https://${staticWebApp.outputs.defaultHostname}'
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_STATIC_WEB_APP_NAME string = staticWebApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output CONNECT_WIDGET_SECRET_NAME string = widgetSecretName
+output AZURE_APP_CONFIG_NAME string = appConfiguration.outputs.name
+output AZURE_APP_CONFIG_ENDPOINT string = appConfiguration.outputs.endpoint

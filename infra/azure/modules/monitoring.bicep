@@ -1,0 +1,52 @@
+// Log Analytics workspace and workspace-based Application Insights, both with local (key-based) auth off:
+// telemetry is accepted only from Entra identities (the function's managed identity).
+
+@description('Name of the Log Analytics workspace.')
+param logAnalyticsName string
+
+@description('Name of the Application Insights component.')
+param applicationInsightsName string
+
+@description('Azure region.')
+param location string
+
+@description('Tags applied to both resources.')
+param tags object
+
+@description('Days the workspace keeps logs.')
+@minValue(30)
+@maxValue(730)
+param retentionInDays int = 30
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: logAnalyticsName
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      name: 'PerGB2018'
+    }
+    retentionInDays: retentionInDays
+    features: {
+      disableLocalAuth: true
+    }
+  }
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: applicationInsightsName
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    IngestionMode: 'LogAnalytics'
+    // Ingestion needs an Entra token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING on the function app).
+    DisableLocalAuth: true
+  }
+}
+
+output applicationInsightsName string = applicationInsights.name
+// The connection string identifies the component; with DisableLocalAuth it grants nothing on its own.
+output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
