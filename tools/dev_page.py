@@ -154,7 +154,7 @@ def _handler(root: Path, config_body: bytes, headers: Mapping[str, str]) -> type
         server_version = "connect-sso-dev-page"
         sys_version = ""
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:
             pass  # request lines would carry sign-in codes in query strings: keep them out of the terminal
 
         def do_HEAD(self) -> None:
