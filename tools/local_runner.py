@@ -271,7 +271,7 @@ def serve(host: FunctionHost, port: int, bind: str = "127.0.0.1") -> Iterator[Th
     """Serves on a background thread for as long as the context lasts (port 0: any free port)."""
     server = ThreadingHTTPServer((bind, port), _handler_class(host))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="local runner", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="local runner", daemon=True)
     thread.start()
     try:
         yield server

@@ -39,7 +39,7 @@ class FakeEntra:
         self.state = FakeEntraState(tenant=tenant, keys=list(keys or [SigningKey.generate()]))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:

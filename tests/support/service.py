@@ -55,12 +55,14 @@ def make_service(
     return ContactTokenService(configuration, **extra)
 
 
-def decode_contact_token(token: str, secret: str = WIDGET_SECRET, **options: Any) -> dict[str, Any]:
+def decode_contact_token(
+    token: str, secret: str = WIDGET_SECRET, options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Independent check with PyJWT: signature, algorithm, and the claims Amazon Connect requires."""
     return pyjwt.decode(
         token,
         secret,
         algorithms=["HS256"],
-        options={"require": ["sub", "iat", "exp"], **options},
+        options={"require": ["sub", "iat", "exp"], **(options or {})},
         subject=WIDGET_ID,
     )

@@ -1,0 +1,159 @@
+"""Settings: every rule of the configuration contract, and errors that name the setting, never a secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.settings import (
+    REQUIRED_SETTING_NAMES,
+    SETTING_NAMES,
+    ConfigurationError,
+    CustomAttribute,
+    Secret,
+    parse_settings,
+)
+from tests.support.service import base_settings
+from tests.support.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_SECRET
+
+AUTHORITY = "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000aaaa/v2.0"
+
+
+def problems_of(**overrides: str | None) -> dict[str, str]:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_settings(base_settings(AUTHORITY, **overrides))
+    return {problem.name: problem.message for problem in caught.value.problems}
+
+
+def test_defaults_follow_the_contract() -> None:
+    settings = parse_settings(base_settings(AUTHORITY, ENTRA_AUTHORITY=None))
+    assert settings.authority == f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
+    assert settings.required_scopes == ("JWT.Read",)
+    assert settings.clock_skew_seconds == 60
+    assert settings.token_ttl_seconds == 600
+    assert settings.audiences == {API_CLIENT_ID, f"api://{API_CLIENT_ID}"}
+    assert settings.allowed_tenant_ids == {TENANT_ID}
+    assert settings.allowed_client_app_ids is None
+    assert settings.verbose_log is False
+
+
+def test_every_required_setting_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_settings({})
+    assert {problem.name for problem in caught.value.problems} == set(REQUIRED_SETTING_NAMES)
+    assert set(REQUIRED_SETTING_NAMES) == {
+        "ENTRA_TENANT_ID",
+        "ENTRA_API_CLIENT_ID",
+        "CONNECT_WIDGET_ID",
+        "CONNECT_WIDGET_SECRET",
+    }
+
+
+def test_the_catalogue_names_every_setting_of_the_contract() -> None:
+    assert set(SETTING_NAMES) == {
+        *REQUIRED_SETTING_NAMES,
+        "ENTRA_ALLOWED_TENANT_IDS",
+        "ENTRA_API_AUDIENCES",
+        "ENTRA_AUTHORITY",
+        "REQUIRED_SCOPES",
+        "ALLOWED_CLIENT_APP_IDS",
+        "CLOCK_SKEW_SECONDS",
+        "CONNECT_TOKEN_TTL_SECONDS",
+        "CONNECT_SEGMENT_ATTRIBUTES",
+        "CONNECT_CUSTOMER_ID_CLAIM",
+        "SSO_CUSTOM_ATTRIBUTES",
+        "VERBOSE_LOG",
+        "APP_CONFIG_ENDPOINT",
+        "APP_CONFIG_LABEL",
+    }
+
+
+def test_multi_tenant_requires_an_allow_list() -> None:
+    assert "ENTRA_ALLOWED_TENANT_IDS" in problems_of(ENTRA_TENANT_ID="organizations")
+    other = "72f988bf-0000-4000-8000-00000000bbbb"
+    settings = parse_settings(
+        base_settings(AUTHORITY, ENTRA_TENANT_ID="organizations", ENTRA_ALLOWED_TENANT_IDS=f"{TENANT_ID}, {other}")
+    )
+    assert settings.multi_tenant
+    assert settings.allowed_tenant_ids == {TENANT_ID, other}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ENTRA_TENANT_ID", "contoso.onmicrosoft.com"),
+        ("ENTRA_API_CLIENT_ID", "not-a-guid"),
+        ("CLOCK_SKEW_SECONDS", "301"),
+        ("CLOCK_SKEW_SECONDS", "-1"),
+        ("CLOCK_SKEW_SECONDS", "sixty"),
+        ("CONNECT_TOKEN_TTL_SECONDS", "601"),
+        ("CONNECT_TOKEN_TTL_SECONDS", "0"),
+        ("VERBOSE_LOG", "maybe"),
+        ("CONNECT_SEGMENT_ATTRIBUTES", "{not json"),
+        ("CONNECT_SEGMENT_ATTRIBUTES", '["a list"]'),
+        ("CONNECT_SEGMENT_ATTRIBUTES", '{"connect:Subtype": "not an object"}'),
+        ("ENTRA_AUTHORITY", "http://login.example.com/tenant/v2.0"),
+        ("ENTRA_AUTHORITY", "ftp://localhost/x"),
+        ("ENTRA_AUTHORITY", "https://login.microsoftonline.com/x/v2.0?x=1"),
+        ("REQUIRED_SCOPES", " , "),
+    ],
+)
+def test_invalid_values_name_the_setting(name: str, value: str) -> None:
+    problems = problems_of(**{name: value})
+    assert list(problems) == [name] or name in problems
+
+
+def test_plain_http_is_accepted_for_loopback_authorities_only() -> None:
+    for authority in ("http://127.0.0.1:8080/t/v2.0", "http://localhost:9/t", "http://[::1]:9/t"):
+        assert parse_settings(base_settings(authority)).authority == authority
+    assert "ENTRA_AUTHORITY" in problems_of(ENTRA_AUTHORITY="http://10.0.0.5/t/v2.0")
+
+
+def test_a_secret_never_appears_in_errors_or_reprs() -> None:
+    secret = "fake-but-secret-value-0123456789abcdef"
+    settings = parse_settings(base_settings(AUTHORITY, CONNECT_WIDGET_SECRET=secret))
+    assert secret not in repr(settings)
+    assert settings.widget_secret.reveal() == secret
+    assert repr(Secret(secret)) == "Secret('***')"
+    with pytest.raises(ConfigurationError) as caught:
+        parse_settings(base_settings(AUTHORITY, CONNECT_WIDGET_SECRET="short-secret", CLOCK_SKEW_SECONDS="x"))
+    assert "short-secret" not in str(caught.value)
+    assert "CONNECT_WIDGET_SECRET" in str(caught.value)
+
+
+def test_custom_attributes_accept_claim_and_claim_colon_name() -> None:
+    settings = parse_settings(
+        base_settings(AUTHORITY, SSO_CUSTOM_ATTRIBUTES="department, extn.costCenter:costCenter ,jobTitle:title")
+    )
+    assert settings.custom_attributes == (
+        CustomAttribute("department", "department"),
+        CustomAttribute("extn.costCenter", "costCenter"),
+        CustomAttribute("jobTitle", "title"),
+    )
+
+
+def test_an_invalid_attribute_name_suggests_the_mapping_form() -> None:
+    message = problems_of(SSO_CUSTOM_ATTRIBUTES="extn.department")["SSO_CUSTOM_ATTRIBUTES"]
+    assert "extn.department:department" in message
+    assert "letters, digits" in message
+    assert "SSO_CUSTOM_ATTRIBUTES" in problems_of(SSO_CUSTOM_ATTRIBUTES="jobTitle:job title")
+
+
+def test_legacy_lowercase_names_of_the_dotnet_service_work() -> None:
+    values = base_settings(AUTHORITY)
+    values.update({"sso_custom_attributes": "department", "verboselog": "true"})
+    settings = parse_settings(values)
+    assert settings.custom_attributes == (CustomAttribute("department", "department"),)
+    assert settings.verbose_log is True
+    values["VERBOSE_LOG"] = "false"  # the canonical name wins over the alias
+    assert parse_settings(values).verbose_log is False
+
+
+def test_scopes_split_on_spaces_and_commas_and_audiences_add_up() -> None:
+    settings = parse_settings(
+        base_settings(
+            AUTHORITY, REQUIRED_SCOPES="JWT.Read, Chat.Start  Other", ENTRA_API_AUDIENCES="api://contoso/chat"
+        )
+    )
+    assert settings.required_scopes == ("JWT.Read", "Chat.Start", "Other")
+    assert "api://contoso/chat" in settings.audiences
+    assert settings.widget_secret.reveal() == WIDGET_SECRET
