@@ -3,8 +3,8 @@
     python -m tools.dev_stack            (what `scripts/run` starts)
 
 Starts the local OpenID provider over HTTPS (self-signed certificate in .dev/), the function through the
-local runner, and prints the URLs and a ready `curl` line with a fresh development token. Tests use
-`run_stack()` to get the same stack on free ports.
+local runner and the chat page (tools/dev_page.py, http://localhost:5173/), and prints the URLs and a ready
+`curl` line with a fresh development token. Tests use `run_stack()` to get the same stack on free ports.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import requests
 from tools.dev_certificate import ensure_localhost_certificate
 from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, function_settings
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
+from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
 from tools.local_runner import REPO_ROOT
 
 DEV_FOLDER = REPO_ROOT / ".dev"
@@ -131,13 +132,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
     parser.add_argument("--function-port", type=int, default=DEV_FUNCTION_PORT)
+    parser.add_argument("--page-port", type=int, default=DEV_PAGE_PORT)
     args = parser.parse_args(argv)
-    with run_stack(identity_port=args.identity_port, function_port=args.function_port, quiet=False) as stack:
+    page_origin = f"http://localhost:{args.page_port}"  # the function's CORS must let the page call it
+    with (
+        run_stack(
+            identity_port=args.identity_port, function_port=args.function_port, cors=page_origin, quiet=False
+        ) as stack,
+        serve_page(development_config(stack.identity.issuer, stack.function_url), port=args.page_port) as page,
+    ):
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {stack.certificate_file})\n"
-            f"  function           {stack.function_url}\n\n"
-            "Ask for a contact token as the development user (the access token is valid for an hour):\n\n"
+            f"  function           {stack.function_url}\n"
+            f"  chat page          {page.url}  (development build: a panel stands in for the Connect widget)\n\n"
+            f"Open {page.url} , sign in as the development user (no password) and press Start chat.\n"
+            "Your browser will warn about the identity provider's self-signed certificate: open\n"
+            f"{stack.identity.issuer}/.well-known/openid-configuration once and accept it.\n\n"
+            "Or ask for a contact token directly (the access token is valid for an hour):\n\n"
             f"  {stack.curl_line(stack.identity.token())}\n\n"
             "Press Ctrl-C to stop.",
             flush=True,

@@ -30,8 +30,10 @@ async function main() {
     view.showCustomerMessage(customerMessageFor(null));
     return;
   }
+  // An unreachable authority fails the sign-in redirect before it leaves the page: say so instead of nothing.
+  const signIn = () => session.signIn().catch(() => view.showCustomerMessage(customerMessageFor(null)));
   if (!session.account) {
-    view.showSignedOut(() => session.signIn());
+    view.showSignedOut(signIn);
     return;
   }
 
@@ -46,7 +48,7 @@ async function main() {
     tokens,
     fallbackName: name,
     onSuccess: () => view.clearCustomerMessage(),
-    onFailure: (error) => view.showCustomerMessage(customerMessageFor(error), () => session.signIn()),
+    onFailure: (error) => view.showCustomerMessage(customerMessageFor(error), signIn),
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 
