@@ -96,6 +96,7 @@ var deploymentContainerName = 'app-package-${resourceToken}'
 var widgetSecretName = 'connect-widget-secret'
 var apiScopeName = 'JWT.Read'
 
+var isMultiTenant = entraSignInAudience == 'AzureADMultipleOrgs'
 var createApiApp = empty(existingApiClientId)
 var createSpaApp = empty(existingSpaClientId)
 var apiAppUniqueName = 'connect-sso-api-${resourceToken}'
@@ -217,7 +218,8 @@ var apiClientId = createApiApp ? apiApp.outputs.clientId : existingApiClientId
 // the App Configuration module stores it only as a Key Vault reference.
 var functionSettings = union(
   {
-    ENTRA_TENANT_ID: tenant().tenantId
+    // Multi-tenant: the function accepts any tenant listed in ENTRA_ALLOWED_TENANT_IDS.
+    ENTRA_TENANT_ID: isMultiTenant ? 'organizations' : tenant().tenantId
     ENTRA_API_CLIENT_ID: apiClientId
     CONNECT_WIDGET_ID: connectWidgetId
     REQUIRED_SCOPES: apiScopeName
@@ -266,7 +268,7 @@ module functionApp 'modules/function-app.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
-output SPA_AUTHORITY string = '${environment().authentication.loginEndpoint}${entraSignInAudience == 'AzureADMyOrg' ? tenant().tenantId : 'organizations'}'
+output SPA_AUTHORITY string = '${environment().authentication.loginEndpoint}${isMultiTenant ? 'organizations' : tenant().tenantId}'
 output ENTRA_API_CLIENT_ID string = apiClientId
 output ENTRA_SPA_CLIENT_ID string = spaClientId
 output ENTRA_API_SCOPE string = 'api://${apiClientId}/${apiScopeName}'

@@ -48,5 +48,3 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
-// The connection string identifies the component; with DisableLocalAuth it grants nothing on its own.
-output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString

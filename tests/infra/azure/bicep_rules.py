@@ -1,0 +1,235 @@
+"""Security rules over parsed Bicep: each returns the problems it finds (an empty list means the rule holds).
+
+Rules take parsed documents (bicep_model.parse_file / parse_text) so a test can run them on the real files and on
+deliberately broken copies, which proves that each rule can fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.infra.azure.bicep_model import (
+    Declaration,
+    app_settings,
+    called_names,
+    guids_in,
+    references,
+    resources,
+    secure_parameters,
+    strings_in,
+)
+
+# Built-in role definition ids (field notes, section 3; Azure built-in roles reference).
+STORAGE_BLOB_DATA_OWNER = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
+MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
+APP_CONFIGURATION_DATA_READER = "516239f1-63e1-4d78-a4de-a74fb236a071"
+APP_CONFIGURATION_DATA_OWNER = "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b"
+
+KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8"
+# Settings whose presence would mean a key or connection secret sits in app settings.
+_SECRET_SETTING_MARKERS = ("AccountKey=", "SharedAccessSignature", "InstrumentationKey=", "Password", "Secret")
+
+
+def _one(parsed: dict[str, Any], resource_type: str) -> Declaration | None:
+    found = [d for d in resources(parsed).values() if d.type == resource_type and not d.existing]
+    return found[0] if len(found) == 1 else None
+
+
+def _expect(problems: list[str], actual: Any, expected: Any, what: str) -> None:
+    if actual != expected:
+        problems.append(f"{what} is {actual!r}, expected {expected!r}")
+
+
+def function_app_problems(parsed: dict[str, Any]) -> list[str]:
+    """Flex Consumption, Python 3.11 on Linux, HTTPS only, TLS 1.2, user-assigned identity, no secret in settings."""
+    site = _one(parsed, "Microsoft.Web/sites")
+    plan = _one(parsed, "Microsoft.Web/serverfarms")
+    if site is None or plan is None:
+        return ["expected exactly one function app and one plan"]
+    problems: list[str] = []
+    _expect(problems, plan.get("sku.name"), "FC1", "plan sku")
+    _expect(problems, plan.get("sku.tier"), "FlexConsumption", "plan tier")
+    _expect(problems, plan.get("properties.reserved"), True, "plan reserved (Linux)")
+    _expect(problems, site.get("kind"), "functionapp,linux", "site kind")
+    _expect(problems, site.get("identity.type"), "UserAssigned", "identity type")
+    _expect(problems, site.get("properties.httpsOnly"), True, "httpsOnly")
+    _expect(problems, site.get("properties.siteConfig.minTlsVersion"), "1.2", "minTlsVersion")
+    _expect(problems, site.get("properties.siteConfig.scmMinTlsVersion"), "1.2", "scmMinTlsVersion")
+    _expect(problems, site.get("properties.siteConfig.ftpsState"), "Disabled", "ftpsState")
+    _expect(
+        problems, site.get("properties.functionAppConfig.runtime"), {"name": "python", "version": "3.11"}, "runtime"
+    )
+    deployment_auth = site.get("properties.functionAppConfig.deployment.storage.authentication.type")
+    _expect(problems, deployment_auth, "UserAssignedIdentity", "deployment package authentication")
+
+    cors = site.get("properties.siteConfig.cors", {})
+    _expect(problems, cors.get("allowedOrigins"), "allowedOrigins", "CORS allowedOrigins (the allowedOrigins param)")
+    _expect(problems, cors.get("supportCredentials"), False, "CORS supportCredentials")
+    if any("*" in value for value in strings_in(cors)):
+        problems.append("CORS must not contain a wildcard origin")
+
+    settings = app_settings(site)
+    _expect(problems, settings.get("AzureWebJobsStorage__credential"), "managedidentity", "host storage credential")
+    for name in ("AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri"):
+        if name not in settings:
+            problems.append(f"app setting {name} is missing (identity-based host storage)")
+    if "AzureWebJobsStorage" in settings:
+        problems.append("app setting AzureWebJobsStorage is a connection string: use the __credential form")
+    _expect(problems, settings.get("AZURE_CLIENT_ID"), "identityClientId", "AZURE_CLIENT_ID")
+    _expect(problems, settings.get("APP_CONFIG_ENDPOINT"), "appConfigEndpoint", "APP_CONFIG_ENDPOINT")
+    _expect(
+        problems,
+        settings.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING"),
+        "ClientId=${identityClientId};Authorization=AAD",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    )
+    for name, value in settings.items():
+        if any(marker.lower() in text.lower() for marker in _SECRET_SETTING_MARKERS for text in strings_in(value)):
+            problems.append(f"app setting {name} looks like it holds a key or secret")
+        if any(name.lower().startswith("list") for name in called_names(value)):
+            problems.append(f"app setting {name} calls a list* function (keys)")
+
+    publishing = {
+        d.get("name"): d.get("properties.allow")
+        for d in resources(parsed).values()
+        if d.type == "Microsoft.Web/sites/basicPublishingCredentialsPolicies"
+    }
+    _expect(problems, publishing, {"ftp": False, "scm": False}, "basic publishing credentials")
+    return problems
+
+
+def storage_problems(parsed: dict[str, Any]) -> list[str]:
+    account = _one(parsed, "Microsoft.Storage/storageAccounts")
+    if account is None:
+        return ["expected exactly one storage account"]
+    problems: list[str] = []
+    _expect(problems, account.get("properties.allowSharedKeyAccess"), False, "allowSharedKeyAccess")
+    _expect(problems, account.get("properties.allowBlobPublicAccess"), False, "allowBlobPublicAccess")
+    _expect(problems, account.get("properties.minimumTlsVersion"), "TLS1_2", "minimumTlsVersion")
+    _expect(problems, account.get("properties.supportsHttpsTrafficOnly"), True, "supportsHttpsTrafficOnly")
+    for container in resources(parsed).values():
+        if container.type == "Microsoft.Storage/storageAccounts/blobServices/containers":
+            _expect(problems, container.get("properties.publicAccess"), "None", f"{container.symbol} publicAccess")
+    return problems
+
+
+def monitoring_problems(parsed: dict[str, Any]) -> list[str]:
+    insights = _one(parsed, "Microsoft.Insights/components")
+    workspace = _one(parsed, "Microsoft.OperationalInsights/workspaces")
+    if insights is None or workspace is None:
+        return ["expected one Application Insights component and one Log Analytics workspace"]
+    problems: list[str] = []
+    _expect(problems, insights.get("properties.DisableLocalAuth"), True, "Application Insights DisableLocalAuth")
+    _expect(
+        problems,
+        insights.get("properties.WorkspaceResourceId"),
+        {"operator": {"type": "property_accessor", "operands": {"operand_1": workspace.symbol, "operand_2": "id"}}},
+        "Application Insights WorkspaceResourceId",
+    )
+    _expect(problems, workspace.get("properties.features.disableLocalAuth"), True, "Log Analytics disableLocalAuth")
+    return problems
+
+
+def app_configuration_problems(parsed: dict[str, Any]) -> list[str]:
+    store = _one(parsed, "Microsoft.AppConfiguration/configurationStores")
+    if store is None:
+        return ["expected exactly one App Configuration store"]
+    problems: list[str] = []
+    _expect(problems, store.get("properties.disableLocalAuth"), True, "App Configuration disableLocalAuth")
+    _expect(
+        problems,
+        store.get("properties.dataPlaneProxy.authenticationMode"),
+        "Pass-through",
+        "dataPlaneProxy.authenticationMode (ARM writes key-values with the caller's identity)",
+    )
+    key_values = [
+        d for d in resources(parsed).values() if d.type == "Microsoft.AppConfiguration/configurationStores/keyValues"
+    ]
+    references_ = [d for d in key_values if d.get("properties.contentType") == "keyVaultReferenceContentType"]
+    if parsed.get("variables", {}).get("keyVaultReferenceContentType", {}).get("value") != (
+        KEY_VAULT_REFERENCE_CONTENT_TYPE
+    ):
+        problems.append("keyVaultReferenceContentType is not the App Configuration Key Vault reference type")
+    if len(references_) != 1:
+        problems.append(f"expected one Key Vault reference key-value, found {len(references_)}")
+    else:
+        value = references_[0].get("properties.value")
+        _expect(
+            problems,
+            value,
+            {"function": {"type": "string", "parameters": {"value_to_convert": {"uri": "widgetSecretUri"}}}},
+            "Key Vault reference value",
+        )
+    return problems
+
+
+def key_vault_problems(parsed: dict[str, Any]) -> list[str]:
+    vault = _one(parsed, "Microsoft.KeyVault/vaults")
+    if vault is None:
+        return ["expected exactly one Key Vault"]
+    problems: list[str] = []
+    _expect(problems, vault.get("properties.enableRbacAuthorization"), True, "enableRbacAuthorization")
+    _expect(problems, vault.get("properties.enablePurgeProtection"), True, "enablePurgeProtection")
+    _expect(problems, vault.get("properties.enableSoftDelete"), True, "enableSoftDelete")
+    if vault.get("properties.accessPolicies"):
+        problems.append("access policies are set: the vault must be RBAC-only")
+    for secret in resources(parsed).values():
+        if secret.type == "Microsoft.KeyVault/vaults/secrets":
+            secure = secure_parameters(parsed)
+            if secret.get("properties.value") not in secure:
+                problems.append(f"secret {secret.symbol} takes its value from something other than a @secure() param")
+            if not secret.get("properties.contentType"):
+                problems.append(f"secret {secret.symbol} has no contentType")
+            if secret.condition is None:
+                problems.append(f"secret {secret.symbol} is unconditional: an empty value would overwrite the key")
+    return problems
+
+
+def output_problems(parsed: dict[str, Any]) -> list[str]:
+    """No output carries a secure parameter, a list*() result, a secret value or a connection string."""
+    problems: list[str] = []
+    secure = secure_parameters(parsed)
+    secret_symbols = {d.symbol for d in resources(parsed).values() if d.type == "Microsoft.KeyVault/vaults/secrets"}
+    for name, output in (parsed.get("outputs") or {}).items():
+        value = output["value"]
+        for parameter in secure:
+            if references(value, parameter):
+                problems.append(f"output {name} exposes the @secure() parameter {parameter}")
+        if any(
+            name.lower().startswith("list") or name.lower() in {"getsecret", "get_secret"}
+            for name in called_names(value)
+        ):
+            problems.append(f"output {name} calls a list*/getSecret function")
+        if any("connectionstring" in text.lower() for text in strings_in(value)):
+            problems.append(f"output {name} exposes a connection string")
+        if "password" in name.lower():
+            problems.append(f"output {name} is named like a password")
+        for symbol in secret_symbols:
+            if references(value, symbol):
+                problems.append(f"output {name} reads the Key Vault secret resource {symbol}")
+    return problems
+
+
+def role_assignments(parsed: dict[str, Any]) -> list[dict[str, Any]]:
+    """Role assignments as {role, principal, scope, principalType}, the role resolved through variables."""
+    variables = {name: spec.get("value") for name, spec in (parsed.get("variables") or {}).items()}
+    found = []
+    for declaration in resources(parsed).values():
+        if declaration.type != "Microsoft.Authorization/roleAssignments":
+            continue
+        role_expression = declaration.get("properties.roleDefinitionId")
+        role_ids = guids_in(role_expression) or {
+            guid for name, value in variables.items() if references(role_expression, name) for guid in guids_in(value)
+        }
+        found.append(
+            {
+                "symbol": declaration.symbol,
+                "roles": role_ids,
+                "principal": declaration.get("properties.principalId"),
+                "scope": declaration.get("scope"),
+                "principalType": declaration.get("properties.principalType"),
+            }
+        )
+    return found

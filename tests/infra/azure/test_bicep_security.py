@@ -1,0 +1,283 @@
+"""Security properties of infra/azure, asserted on the Bicep files parsed with pycep-parser.
+
+The Bicep CLI cannot run here (.github/workflows/infra.yml runs `az bicep build` / `bicep lint` for users), so
+these tests read the parsed resources. Each rule also runs on a deliberately broken copy to show it can fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.infra.azure import bicep_rules as rules
+from tests.infra.azure.bicep_model import (
+    INFRA_DIR,
+    MAIN_BICEP,
+    MODULES_DIR,
+    bicep_files,
+    modules,
+    parse_file,
+    parse_text,
+    references,
+    resources,
+)
+
+FUNCTION_APP = MODULES_DIR / "function-app.bicep"
+STORAGE = MODULES_DIR / "storage.bicep"
+MONITORING = MODULES_DIR / "monitoring.bicep"
+APP_CONFIGURATION = MODULES_DIR / "app-configuration.bicep"
+KEY_VAULT = MODULES_DIR / "key-vault.bicep"
+
+
+def mutated(path: Path, old: str, new: str) -> dict:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not found in {path.name}: update the mutation"
+    return parse_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("path", bicep_files(), ids=lambda p: str(p.relative_to(INFRA_DIR)))
+def test_every_bicep_file_parses_and_declares_something(path):
+    parsed = parse_file(path)
+    assert parsed.get("resources") or parsed.get("modules"), f"{path.name} declares nothing"
+
+
+def test_there_is_one_bicep_file_per_module_and_all_are_used():
+    used = {INFRA_DIR / declaration.type for declaration in modules(parse_file(MAIN_BICEP)).values()}
+    assert set(bicep_files()) - {MAIN_BICEP} == {path.resolve() for path in used}
+
+
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    [
+        (FUNCTION_APP, rules.function_app_problems),
+        (STORAGE, rules.storage_problems),
+        (MONITORING, rules.monitoring_problems),
+        (APP_CONFIGURATION, rules.app_configuration_problems),
+        (KEY_VAULT, rules.key_vault_problems),
+    ],
+    ids=lambda value: getattr(value, "name", getattr(value, "__name__", "")),
+)
+def test_module_meets_its_security_rule(path, rule):
+    assert rule(parse_file(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "rule", "old", "new", "expected"),
+    [
+        (FUNCTION_APP, rules.function_app_problems, "httpsOnly: true", "httpsOnly: false", "httpsOnly"),
+        (FUNCTION_APP, rules.function_app_problems, "minTlsVersion: '1.2'", "minTlsVersion: '1.0'", "minTlsVersion"),
+        (
+            FUNCTION_APP,
+            rules.function_app_problems,
+            "type: 'UserAssigned'\n",
+            "type: 'SystemAssigned'\n",
+            "identity type",
+        ),
+        (
+            FUNCTION_APP,
+            rules.function_app_problems,
+            "allowedOrigins: allowedOrigins",
+            "allowedOrigins: [ '*' ]",
+            "wildcard",
+        ),
+        (
+            FUNCTION_APP,
+            rules.function_app_problems,
+            "value: 'managedidentity'",
+            "value: 'DefaultEndpointsProtocol=https;AccountName=x;AccountKey=y'",
+            "holds a key",
+        ),
+        (FUNCTION_APP, rules.function_app_problems, "version: '3.11'", "version: '3.9'", "runtime"),
+        (
+            STORAGE,
+            rules.storage_problems,
+            "allowSharedKeyAccess: false",
+            "allowSharedKeyAccess: true",
+            "allowSharedKeyAccess",
+        ),
+        (STORAGE, rules.storage_problems, "publicAccess: 'None'", "publicAccess: 'Blob'", "publicAccess"),
+        (
+            MONITORING,
+            rules.monitoring_problems,
+            "DisableLocalAuth: true",
+            "DisableLocalAuth: false",
+            "Application Insights DisableLocalAuth",
+        ),
+        (
+            MONITORING,
+            rules.monitoring_problems,
+            "disableLocalAuth: true",
+            "disableLocalAuth: false",
+            "Log Analytics disableLocalAuth",
+        ),
+        (
+            APP_CONFIGURATION,
+            rules.app_configuration_problems,
+            "disableLocalAuth: true",
+            "disableLocalAuth: false",
+            "App Configuration disableLocalAuth",
+        ),
+        (APP_CONFIGURATION, rules.app_configuration_problems, "keyvaultref+json", "json", "reference type"),
+        (
+            KEY_VAULT,
+            rules.key_vault_problems,
+            "enablePurgeProtection: true",
+            "enablePurgeProtection: false",
+            "enablePurgeProtection",
+        ),
+        (
+            KEY_VAULT,
+            rules.key_vault_problems,
+            "enableRbacAuthorization: true",
+            "enableRbacAuthorization: false",
+            "enableRbacAuthorization",
+        ),
+        (KEY_VAULT, rules.key_vault_problems, "= if (!empty(widgetSecretValue)) {", "= {", "unconditional"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and len(value) < 40 else None,
+)
+def test_security_rule_catches_a_broken_copy(path, rule, old, new, expected):
+    problems = rule(mutated(path, old, new))
+    assert any(expected in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("path", bicep_files(), ids=lambda p: str(p.relative_to(INFRA_DIR)))
+def test_no_output_carries_a_secret(path):
+    assert rules.output_problems(parse_file(path)) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "extra_output", "expected"),
+    [
+        (KEY_VAULT, "output leaked string = widgetSecretValue\n", "@secure() parameter"),
+        (KEY_VAULT, "output leaked string = 'key: ${widgetSecretValue}'\n", "@secure() parameter"),
+        (KEY_VAULT, "output leaked string = widgetSecret.properties.value\n", "secret resource"),
+        (STORAGE, "output keys object = storage.listKeys()\n", "list*"),
+        (MONITORING, "output cs string = applicationInsights.properties.ConnectionString\n", "connection string"),
+    ],
+)
+def test_output_rule_catches_a_leak(path, extra_output, expected):
+    text = path.read_text(encoding="utf-8") + extra_output
+    problems = rules.output_problems(parse_text(text))
+    assert any(expected in problem for problem in problems), problems
+
+
+def _all_role_assignments() -> dict[str, list[dict]]:
+    return {path.name: rules.role_assignments(parse_file(path)) for path in bicep_files()}
+
+
+def test_role_assignments_are_exactly_the_documented_ones():
+    """Function identity: blob owner (host storage), metrics publisher, secrets user, config reader; nothing broader."""
+    found = {
+        (module, frozenset(assignment["roles"]), assignment["principal"], assignment["scope"])
+        for module, assignments in _all_role_assignments().items()
+        for assignment in assignments
+    }
+    assert found == {
+        ("storage.bicep", frozenset({rules.STORAGE_BLOB_DATA_OWNER}), "functionPrincipalId", "storage"),
+        (
+            "function-app.bicep",
+            frozenset({rules.MONITORING_METRICS_PUBLISHER}),
+            "identityPrincipalId",
+            "applicationInsights",
+        ),
+        ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_USER}), "functionPrincipalId", "vault"),
+        ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_OFFICER}), "deployerPrincipalId", "vault"),
+        ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_READER}), "functionPrincipalId", "store"),
+        ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_OWNER}), "deployerPrincipalId", "store"),
+    }
+
+
+def test_function_role_assignments_name_a_service_principal():
+    # principalType avoids a replication race: the identity is brand new when its roles are assigned.
+    for assignments in _all_role_assignments().values():
+        for assignment in assignments:
+            if assignment["principal"] in {"functionPrincipalId", "identityPrincipalId"}:
+                assert assignment["principalType"] == "ServicePrincipal", assignment["symbol"]
+
+
+def test_role_resolution_sees_a_broader_role():
+    owner = "8e3af657-a8ff-4c67-a5d4-b8cdd86dc1d7"
+    parsed = mutated(
+        KEY_VAULT,
+        "var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'",
+        f"var keyVaultSecretsUserRoleId = '{owner}'",
+    )
+    assert owner in {role for assignment in rules.role_assignments(parsed) for role in assignment["roles"]}
+
+
+def test_main_passes_the_widget_secret_only_to_key_vault():
+    main = parse_file(MAIN_BICEP)
+    assert "connectWidgetSecret" in rules.secure_parameters(main)
+    holders = [symbol for symbol, module in modules(main).items() if references(module.body, "connectWidgetSecret")]
+    assert holders == ["keyVault"]
+    assert modules(main)["keyVault"].get("params.widgetSecretValue") == "connectWidgetSecret"
+    assert not references(main.get("variables"), "connectWidgetSecret")
+    assert "widgetSecretValue" in rules.secure_parameters(parse_file(KEY_VAULT))
+
+
+def test_key_vault_reference_is_what_the_function_reads_as_the_widget_secret():
+    main_modules = modules(parse_file(MAIN_BICEP))
+    assert main_modules["appConfiguration"].get("params.widgetSecretSettingName") == "CONNECT_WIDGET_SECRET"
+    assert main_modules["appConfiguration"].get("params.widgetSecretUri") == {
+        "operator": {
+            "type": "property_accessor",
+            "operands": {
+                "operand_1": "keyVault",
+                "operand_2": {
+                    "operator": {
+                        "type": "property_accessor",
+                        "operands": {"operand_1": "outputs", "operand_2": "widgetSecretUri"},
+                    }
+                },
+            },
+        }
+    }
+    vault_outputs = parse_file(KEY_VAULT)["outputs"]
+    assert vault_outputs["widgetSecretUri"]["value"] == "${vault.properties.vaultUri}secrets/${widgetSecretName}"
+
+
+def test_cors_and_redirect_uris_come_from_the_static_web_app_and_custom_origins():
+    main = parse_file(MAIN_BICEP)
+    variables = main["variables"]
+    web_origins = variables["webOrigins"]["value"]["function"]
+    assert web_origins["type"] == "concat"
+    assert web_origins["parameters"] == {
+        "arg_1": ["https://${staticWebApp.outputs.defaultHostname}"],
+        "arg_2": "customWebOrigins",
+    }
+    assert modules(main)["functionApp"].get("params.allowedOrigins") == "webOrigins"
+    assert main["parameters"]["customWebOrigins"]["default"] == []
+    assert main["parameters"]["localSpaRedirectUris"]["default"] == [
+        "http://localhost:5173/",
+        "http://localhost:5173/redirect.html",
+    ]
+    redirect = variables["spaRedirectUris"]["value"]["function"]["parameters"]
+    assert [
+        redirect["arg_1"]["function"]["parameters"]["arg_2"]["detail"]["expression"],
+        redirect["arg_2"]["function"]["parameters"]["arg_2"]["detail"]["expression"],
+        redirect["arg_3"],
+    ] == ["${origin}/", "${origin}/redirect.html", "localSpaRedirectUris"]
+
+
+def test_every_azure_resource_is_tagged():
+    for path in bicep_files():
+        for declaration in resources(parse_file(path)).values():
+            if declaration.existing or declaration.type.startswith("Microsoft.Graph/"):
+                continue
+            if "location" in declaration.body:  # tracked (top-level) resources take tags; child resources do not
+                assert declaration.get("tags"), f"{path.name}: {declaration.symbol} has no tags"
+
+
+def test_tags_carry_the_azd_environment_and_service_names():
+    main = parse_file(MAIN_BICEP)
+    assert main["variables"]["tags"]["value"] == {"'azd-env-name'": "environmentName"}
+    assert modules(main)["staticWebApp"].get("params.tags") == {
+        "function": {"type": "union", "parameters": {"arg_1": "tags", "arg_2": {"'azd-service-name'": "web"}}}
+    }
+    site = rules._one(parse_file(FUNCTION_APP), "Microsoft.Web/sites")
+    assert site.get("tags") == {
+        "function": {"type": "union", "parameters": {"arg_1": "tags", "arg_2": {"'azd-service-name'": "serviceName"}}}
+    }
+    assert parse_file(FUNCTION_APP)["parameters"]["serviceName"]["default"] == "api"
