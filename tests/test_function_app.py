@@ -16,7 +16,7 @@ import function_app
 from tests.support.fake_entra import FakeEntra
 from tests.support.service import base_settings, decode_contact_token
 from tests.support.tokens import access_token, entra_v2_claims
-from tools.local_runner import LocalContext
+from tools.local_runner import LocalContext, functions_of
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def problem(response: func.HttpResponse) -> dict:
 
 
 def test_registration_matches_the_contract() -> None:
-    (function,) = function_app.app.get_functions()
+    (function,) = functions_of(function_app.app)
     trigger = function.get_trigger()
     assert trigger.route == "AWSConnectJWT"
     assert {str(getattr(m, "value", m)) for m in trigger.methods} == {"GET", "POST"}

@@ -96,9 +96,19 @@ def route_pattern(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}/?$", re.IGNORECASE)
 
 
+_FUNCTIONS: dict[int, tuple[func.FunctionApp, list[Any]]] = {}
+
+
+def functions_of(app: func.FunctionApp) -> list[Any]:
+    """app.get_functions() builds the functions and refuses a second call in one process, so it is asked once."""
+    if id(app) not in _FUNCTIONS:
+        _FUNCTIONS[id(app)] = (app, app.get_functions())
+    return _FUNCTIONS[id(app)][1]
+
+
 def discover_routes(app: func.FunctionApp, route_prefix: str) -> list[HttpRoute]:
     routes = []
-    for function in app.get_functions():
+    for function in functions_of(app):
         trigger = function.get_trigger()
         if trigger is None or trigger.type != "httpTrigger":
             continue

@@ -56,7 +56,7 @@ def make_service(
 
 
 def decode_contact_token(
-    token: str, secret: str = WIDGET_SECRET, options: dict[str, Any] | None = None
+    token: str, secret: str = WIDGET_SECRET, options: dict[str, Any] | None = None, subject: str = WIDGET_ID
 ) -> dict[str, Any]:
     """Independent check with PyJWT: signature, algorithm, and the claims Amazon Connect requires."""
     return pyjwt.decode(
@@ -64,5 +64,5 @@ def decode_contact_token(
         secret,
         algorithms=["HS256"],
         options={"require": ["sub", "iat", "exp"], **(options or {})},
-        subject=WIDGET_ID,
+        subject=subject,
     )

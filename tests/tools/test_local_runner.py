@@ -1,0 +1,92 @@
+"""The local runner serves function_app.py over real HTTP on loopback, like `func start` would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.fake_entra import FakeEntra
+from tests.support.service import base_settings, decode_contact_token
+from tests.support.tokens import access_token
+from tools.local_runner import REPO_ROOT, apply_values, load_host, read_host_settings, route_path, route_pattern, serve
+
+
+@pytest.fixture
+def runner(fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import function_app
+
+    settings = {
+        "IsEncrypted": False,
+        "Values": base_settings(fake_entra.authority),
+        "Host": {"CORS": "http://localhost:5173"},
+    }
+    settings_file = tmp_path / "local.settings.json"
+    settings_file.write_text(json.dumps(settings))
+    for name in settings["Values"]:
+        monkeypatch.delenv(name, raising=False)
+    function_app.contact_token_service.cache_clear()
+    host = load_host(REPO_ROOT, settings_file)
+    with serve(host, 0) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    function_app.contact_token_service.cache_clear()
+
+
+def test_serves_the_function_under_the_host_json_route_prefix(runner: str, fake_entra: FakeEntra) -> None:
+    response = requests.get(
+        f"{runner}/api/AWSConnectJWT",
+        headers={"Authorization": f"Bearer {access_token(fake_entra.key)}", "Accept": "application/json"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert decode_contact_token(response.json()["data"])["attributes"]["name"] == "Ada Lovelace"
+
+
+def test_errors_keep_their_headers_over_http(runner: str) -> None:
+    response = requests.post(f"{runner}/api/AWSConnectJWT", timeout=10)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "missing_token"
+
+
+def test_unknown_paths_and_methods(runner: str) -> None:
+    assert requests.get(f"{runner}/api/nothing", timeout=10).status_code == 404
+    assert requests.get(f"{runner}/AWSConnectJWT", timeout=10).status_code == 404
+    assert requests.delete(f"{runner}/api/AWSConnectJWT", timeout=10).status_code == 405
+
+
+def test_cors_follows_local_settings(runner: str, fake_entra: FakeEntra) -> None:
+    preflight = requests.options(
+        f"{runner}/api/AWSConnectJWT",
+        headers={
+            "Origin": "http://localhost:5173",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "authorization"
+    stranger = requests.get(f"{runner}/api/AWSConnectJWT", headers={"Origin": "https://evil.example"}, timeout=10)
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+
+
+def test_route_templates_and_host_settings(tmp_path: Path) -> None:
+    assert route_pattern(route_path("api", "items/{id:int}")).match("/api/items/42")["id"] == "42"
+    assert route_pattern(route_path("", "health")).match("/health")
+    (tmp_path / "host.json").write_text('{"extensions": {"http": {"routePrefix": "v1"}}}')
+    host = read_host_settings(tmp_path, {"Host": {"CORS": "*", "LocalHttpPort": 9000}})
+    assert (host.route_prefix, host.cors_origins, host.port) == ("v1", ("*",), 9000)
+
+
+def test_environment_wins_over_local_settings() -> None:
+    environ = {"ALREADY": "from-env"}
+    apply_values({"ALREADY": "from-file", "NEW": 5}, environ)
+    assert environ == {"ALREADY": "from-env", "NEW": "5"}
