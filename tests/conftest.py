@@ -9,6 +9,9 @@ import pytest
 from tests.support.fake_entra import FakeEntra, running_fake_entra
 from tests.support.tokens import SigningKey
 
+# Whole-suite log check: every log record of the run is scanned for tokens, signatures and secrets.
+pytest_plugins = ("tests.security.log_hygiene",)
+
 
 @pytest.fixture(scope="session")
 def signing_keys() -> list[SigningKey]:
