@@ -1,0 +1,49 @@
+"""The files users read and copy stay true to the code: settings example, requirements, error catalogue, README."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from shared.settings import SETTING_NAMES, parse_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_local_settings_example_documents_every_setting_with_working_values() -> None:
+    example = json.loads((ROOT / "local.settings.json.example").read_text())
+    values = example["Values"]
+    assert set(SETTING_NAMES) <= set(values)
+    assert all(isinstance(value, str) for value in values.values())
+    settings = parse_settings(values)
+    assert settings.widget_secret.reveal().startswith("fake-")
+    assert example["Host"]["CORS"] == "http://localhost:5173"
+
+
+def test_requirements_hold_runtime_packages_only() -> None:
+    runtime = {
+        re.split(r"[\[=<>~ ]", line)[0].lower()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    assert {"azure-functions", "python-jose", "requests", "azure-identity", "azure-appconfiguration"} <= runtime
+    assert not runtime & {"pytest", "pyjwt", "ruff", "hypothesis", "playwright", "checkov", "cfn-lint"}
+    assert "python-jose[cryptography]==3.5.0" in (ROOT / "requirements.txt").read_text()
+
+
+def test_every_error_code_is_documented() -> None:
+    source = "\n".join(path.read_text() for path in (ROOT / "shared").glob("*.py"))
+    codes = set(re.findall(r'code(?: =|=)\s*"([a-z_]+)"', source))
+    assert len(codes) > 15
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", (ROOT / "docs" / "errors.md").read_text(), re.M))
+    assert codes == documented
+
+
+def test_readme_describes_every_setting_and_both_quick_start_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in SETTING_NAMES:
+        assert f"`{name}`" in readme, name
+    assert "scripts/run" in readme
+    assert "scripts/test" in readme
+    assert (ROOT / ".ci" / "run").read_text().count("scripts/test") == 1
