@@ -34,7 +34,7 @@ def test_requirements_hold_runtime_packages_only() -> None:
 
 def test_every_error_code_is_documented() -> None:
     source = "\n".join(path.read_text() for path in (ROOT / "shared").glob("*.py"))
-    codes = set(re.findall(r'code(?: =|=)\s*"([a-z_]+)"', source))
+    codes = set(re.findall(r'code(?:: str)? ?=\s*"([a-z_]+)"', source))
     assert len(codes) > 15
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", (ROOT / "docs" / "errors.md").read_text(), re.M))
     assert codes == documented
