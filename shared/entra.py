@@ -17,7 +17,7 @@ from jose import jwk, jws
 from jose.exceptions import JOSEError
 
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
-from shared.jwt_structure import decode_segment, parse_json_object, split_compact
+from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, split_compact
 from shared.openid import OpenIdProvider, ProviderMetadata
 from shared.settings import Settings, is_guid
 
@@ -45,6 +45,8 @@ def bearer_token(authorization: str | None) -> str:
     """The token from an `Authorization: Bearer <token>` header (RFC 6750 section 2.1)."""
     if authorization is None or authorization.strip() == "":
         raise MissingToken("send the Entra access token as 'Authorization: Bearer <token>'")
+    if len(authorization) > MAX_TOKEN_BYTES + 64:  # refused unread, before any scan of the header
+        raise InvalidToken(f"the token is larger than {MAX_TOKEN_BYTES} bytes", code="token_too_large")
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer":
         raise InvalidToken("the Authorization header must use the Bearer scheme", code="malformed_token")

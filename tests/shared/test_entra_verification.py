@@ -218,6 +218,9 @@ def test_credentials_must_be_a_single_bearer_token(fake_entra: FakeEntra) -> Non
             service.issue(header)
         assert caught.value.code == "malformed_token", header[:12]
     assert service.issue(f"bearer  {token}").jwt
+    with pytest.raises(ContactTokenError) as caught:
+        service.issue("Bearer " + "A" * (17 * 1024))
+    assert caught.value.code == "token_too_large"
 
 
 def test_an_oid_is_required(fake_entra: FakeEntra) -> None:
