@@ -33,7 +33,8 @@ export function contentSecurityPolicy({ authority, contactTokenApi, widget }) {
     "manifest-src": ["'self'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
-    "frame-ancestors": ["'none'"],
+    // Only this origin may frame the page: MSAL's hidden renewal frame loads redirect.html inside the page.
+    "frame-ancestors": ["'self'"],
     "object-src": ["'none'"],
   };
   return Object.entries(directives)

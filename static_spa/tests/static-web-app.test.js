@@ -53,7 +53,7 @@ describe("staticwebapp.config.json", () => {
     expect(policy["script-src"]).not.toContain("'unsafe-inline'");
     expect(policy["script-src"]).not.toContain("'unsafe-eval'");
     expect(policy["default-src"]).toEqual(["'none'"]);
-    expect(policy["frame-ancestors"]).toEqual(["'none'"]);
+    expect(policy["frame-ancestors"]).toEqual(["'self'"]);
     expect(allows(policy["connect-src"], "https://evil.example/steal")).toBe(false);
   });
 

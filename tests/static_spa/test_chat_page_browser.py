@@ -232,3 +232,26 @@ def test_sign_out_clears_the_session(chat_stack: ChatStack, recorded: RecordedPa
     expect(recorded.page.locator("body")).to_have_attribute("data-state", "signed-out")
     stored = recorded.page.evaluate("Object.keys(sessionStorage)")
     assert not [key for key in stored if "token" in key.lower()]
+
+
+def test_without_a_refresh_token_renewal_goes_through_the_hidden_frame_and_the_redirect_bridge(
+    chat_stack: ChatStack, recorded: RecordedPage
+) -> None:
+    """MSAL's last silent resort: a hidden frame to /authorize (prompt=none) that lands on redirect.html, which
+    hands the answer back. Exercises the bridge in a frame and the policy's frame-src."""
+    sign_in(recorded, chat_stack.page.url)
+    key, record = access_token_entry(recorded)
+    record["expiresOn"] = record["extendedExpiresOn"] = "1000000000"
+    replace_access_token_entry(recorded, key, record)
+    recorded.page.evaluate(
+        "Object.keys(sessionStorage).filter(k => k.includes('|refreshtoken|')).forEach(k => sessionStorage.removeItem(k))"
+    )
+
+    token = start_chat(recorded)
+
+    authorize = f"{chat_stack.stack.identity.issuer}/authorize"
+    frame_requests = [r for r in recorded.requests if r.url.startswith(authorize) and r.frame != recorded.page.main_frame]
+    assert frame_requests, "MSAL did not renew through a hidden frame"
+    assert "prompt=none" in frame_requests[-1].url
+    assert verified_claims(token)["sub"] == DEV_WIDGET_ID
+    assert recorded.csp_violations() == []
