@@ -244,13 +244,15 @@ def test_without_a_refresh_token_renewal_goes_through_the_hidden_frame_and_the_r
     record["expiresOn"] = record["extendedExpiresOn"] = "1000000000"
     replace_access_token_entry(recorded, key, record)
     recorded.page.evaluate(
-        "Object.keys(sessionStorage).filter(k => k.includes('|refreshtoken|')).forEach(k => sessionStorage.removeItem(k))"
+        "Object.keys(sessionStorage).filter(k => k.includes('|refreshtoken|'))"
+        ".forEach(k => sessionStorage.removeItem(k))"
     )
 
     token = start_chat(recorded)
 
     authorize = f"{chat_stack.stack.identity.issuer}/authorize"
-    frame_requests = [r for r in recorded.requests if r.url.startswith(authorize) and r.frame != recorded.page.main_frame]
+    main_frame = recorded.page.main_frame
+    frame_requests = [r for r in recorded.requests if r.url.startswith(authorize) and r.frame != main_frame]
     assert frame_requests, "MSAL did not renew through a hidden frame"
     assert "prompt=none" in frame_requests[-1].url
     assert verified_claims(token)["sub"] == DEV_WIDGET_ID
