@@ -20,36 +20,34 @@ class InvalidName(ValueError):
     """A name or ARN that AWS or the IdP would refuse."""
 
 
+def _require(pattern: re.Pattern[str], value: str, problem: str) -> str:
+    if not pattern.fullmatch(value):
+        raise InvalidName(f"{value!r} {problem}")
+    return value
+
+
 def require_region(region: str) -> str:
-    if not _REGION.fullmatch(region):
-        raise InvalidName(f"{region!r} is not an AWS region name such as eu-west-2 or us-gov-west-1")
-    return region
+    return _require(_REGION, region, "is not an AWS region name such as eu-west-2 or us-gov-west-1")
 
 
 def require_instance_id(instance_id: str) -> str:
-    if not _INSTANCE_ID.fullmatch(instance_id):
-        raise InvalidName(
-            f"{instance_id!r} is not an Amazon Connect instance id (a lower-case UUID, the end of the instance ARN)"
-        )
-    return instance_id
+    return _require(
+        _INSTANCE_ID,
+        instance_id,
+        "is not an Amazon Connect instance id (a lower-case UUID, the end of the instance ARN)",
+    )
 
 
 def require_account(account: str) -> str:
-    if not _ACCOUNT.fullmatch(account):
-        raise InvalidName(f"{account!r} is not a 12-digit AWS account id")
-    return account
+    return _require(_ACCOUNT, account, "is not a 12-digit AWS account id")
 
 
 def require_role_name(name: str) -> str:
-    if not _ROLE_NAME.fullmatch(name):
-        raise InvalidName(f"{name!r} is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")
-    return name
+    return _require(_ROLE_NAME, name, "is not a valid IAM role name (1-64 of letters, digits and +=,.@_-)")
 
 
 def require_provider_name(name: str) -> str:
-    if not _PROVIDER_NAME.fullmatch(name):
-        raise InvalidName(f"{name!r} is not a valid IAM SAML provider name (1-128 of letters, digits and ._-)")
-    return name
+    return _require(_PROVIDER_NAME, name, "is not a valid IAM SAML provider name (1-128 of letters, digits and ._-)")
 
 
 def partition_of(region: str) -> str:
@@ -80,9 +78,7 @@ def provider_arn(account: str, provider_name: str, partition: str = "aws") -> st
 
 
 def require_provider_arn(arn: str) -> str:
-    if not _PROVIDER_ARN.fullmatch(arn):
-        raise InvalidName(f"{arn!r} is not an IAM SAML provider ARN (arn:aws:iam::ACCOUNT:saml-provider/NAME)")
-    return arn
+    return _require(_PROVIDER_ARN, arn, "is not an IAM SAML provider ARN (arn:aws:iam::ACCOUNT:saml-provider/NAME)")
 
 
 def role_claim_value(role: str, provider: str) -> str:

@@ -58,7 +58,7 @@ def weak_rsa_key(bits: int = 512) -> rsa.RSAPrivateKey:
     while True:
         p, q = _probable_prime(bits // 2), _probable_prime(bits // 2)
         phi = (p - 1) * (q - 1)
-        if p != q and math.gcd(e, phi) == 1:
+        if p != q and math.gcd(e, phi) == 1 and (p * q).bit_length() == bits:
             break
     d = pow(e, -1, phi)
     numbers = rsa.RSAPrivateNumbers(
