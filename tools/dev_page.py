@@ -86,7 +86,7 @@ def _source_hash() -> str:
     return digest.hexdigest()
 
 
-def _npm() -> str:
+def npm_executable() -> str:
     npm = shutil.which("npm")
     if npm is None:
         raise DevPageError("npm is needed to build the chat page (npm not found)")
@@ -101,7 +101,7 @@ def build_development_page() -> Path:
     if BUILD_STAMP.exists() and BUILD_STAMP.read_text(encoding="utf-8") == wanted:
         return BUILD_DIR
     result = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [_npm(), "run", "--silent", "build:development", "--", "--logLevel", "warn"],
+        [npm_executable(), "run", "--silent", "build:development", "--", "--logLevel", "warn"],
         cwd=SPA_DIR,
         capture_output=True,
         text=True,

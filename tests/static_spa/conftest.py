@@ -17,6 +17,7 @@ from tools.dev_stack import DevStack, free_port, run_stack
 class ChatStack:
     stack: DevStack
     page: PageServer
+    production_page_port: int  # a second origin the function accepts, for the production build
 
     @property
     def function_url(self) -> str:
@@ -26,12 +27,13 @@ class ChatStack:
 @pytest.fixture(scope="module")
 def chat_stack() -> Iterator[ChatStack]:
     """Identity provider (HTTPS), function and page, as `scripts/run` starts them, on free loopback ports."""
-    page_port = free_port()
+    page_port, production_page_port = free_port(), free_port()
+    origins = f"http://localhost:{page_port},http://localhost:{production_page_port}"
     with (
-        run_stack(cors=f"http://localhost:{page_port}") as stack,
+        run_stack(cors=origins) as stack,
         serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
     ):
-        yield ChatStack(stack, page)
+        yield ChatStack(stack, page, production_page_port)
 
 
 @pytest.fixture(scope="module")

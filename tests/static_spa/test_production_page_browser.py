@@ -1,0 +1,107 @@
+"""The production build of the chat page in real Chromium: the widget script is loaded from config.json.
+
+Amazon Connect's widget script cannot run here (it needs AWS): a test script served over HTTPS on loopback
+(fake_connect_widget.js) stands in for it and, like the real one, drains the amazon_connect queue and calls the
+page's authenticate callback when its launcher is clicked. Everything else is real: the production bundle,
+MSAL, the local identity provider, the function, and the production Content-Security-Policy for these origins.
+"""
+
+from __future__ import annotations
+
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jwt
+import pytest
+from playwright.sync_api import expect
+
+from tests.static_spa.browser import RecordedPage
+from tests.static_spa.conftest import ChatStack
+from tests.static_spa.test_chat_page_browser import sign_in
+from tools.dev_certificate import ensure_localhost_certificate
+from tools.dev_defaults import DEV_USERS, DEV_WIDGET_ID, DEV_WIDGET_SECRET
+from tools.dev_page import SPA_DIR, PageServer, development_config, npm_executable, serve_page
+from tools.dev_stack import DEV_FOLDER
+
+pytestmark = pytest.mark.browser
+WIDGET_DIR = Path(__file__).resolve().parent
+WIDGET_FILE = "fake_connect_widget.js"
+
+
+@pytest.fixture(scope="module")
+def production_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("production-build")
+    subprocess.run(
+        [
+            npm_executable(),
+            "run",
+            "--silent",
+            "build",
+            "--",
+            "--outDir",
+            str(out),
+            "--emptyOutDir",
+            "--logLevel",
+            "warn",
+        ],
+        cwd=SPA_DIR,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def widget_host() -> Iterator[str]:
+    """HTTPS on loopback (config.json only accepts an https widget script), with the stack's test certificate."""
+    certificate = ensure_localhost_certificate(DEV_FOLDER)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(WIDGET_DIR))
+    handler.log_message = lambda *_args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate.cert_file, certificate.key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def production_page(chat_stack: ChatStack, production_build: Path, widget_host: str) -> Iterator[PageServer]:
+    config = development_config(chat_stack.stack.identity.issuer, chat_stack.function_url)
+    config["widget"]["scriptUrl"] = f"{widget_host}/{WIDGET_FILE}"
+    with serve_page(config, root=production_build, port=chat_stack.production_page_port) as page:
+        yield page
+
+
+def test_production_page_loads_the_configured_widget_and_hands_it_a_verified_contact_token(
+    chat_stack: ChatStack, production_page: PageServer, widget_host: str, recorded: RecordedPage
+) -> None:
+    sign_in(recorded, production_page.url)
+    page = recorded.page
+    script = page.locator(f"script[id='{DEV_WIDGET_ID}']")
+    expect(script).to_have_attribute("src", f"{widget_host}/{WIDGET_FILE}")
+    expect(page.locator("#dev-panel")).to_have_count(0)
+
+    page.click("#fake-widget-launcher")
+    handed_over = page.locator("#fake-widget-token")
+    expect(handed_over).not_to_be_empty()
+
+    claims = jwt.decode(handed_over.text_content() or "", DEV_WIDGET_SECRET, algorithms=["HS256"], leeway=5)
+    assert claims["sub"] == DEV_WIDGET_ID
+    assert claims["attributes"]["name"] == next(iter(DEV_USERS.values()))["name"]
+    expect(handed_over).to_have_attribute("data-display-name", claims["attributes"]["name"])
+    recorded.screenshot("chat-page-production-build-signed-in")
+    assert recorded.csp_violations() == []
+    assert recorded.errors == []
