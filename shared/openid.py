@@ -93,10 +93,6 @@ class OpenIdProvider(Generic[K]):
             clock=clock,
         )
 
-    @property
-    def fetches_attempted(self) -> int:
-        return self._state.loads_attempted
-
     def warm(self) -> None:
         self._state.get()
 

@@ -45,10 +45,6 @@ class RefreshingValue(Generic[T]):
         self._attempts = 0
         self._background: threading.Thread | None = None
 
-    @property
-    def loads_attempted(self) -> int:
-        return self._attempts
-
     def get(self) -> T | None:
         """The current value, loading it first if there is none; None when it could not be loaded."""
         value = self._value

@@ -18,14 +18,6 @@ MAX_CLOCK_SKEW_SECONDS = 300
 MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
 MULTI_TENANT = "organizations"
 ENTRA_PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
-# Entra authority hosts (public and sovereign clouds) whose v1.0 issuer is sts.windows.net-style.
-ENTRA_AUTHORITY_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoftonline.us",
-        "login.partner.microsoftonline.cn",
-    }
-)
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")
 
 
@@ -163,10 +155,6 @@ class Settings:
     @property
     def multi_tenant(self) -> bool:
         return self.tenant_id == MULTI_TENANT
-
-    @property
-    def is_entra_authority(self) -> bool:
-        return (urlsplit(self.authority).hostname or "") in ENTRA_AUTHORITY_HOSTS
 
     @property
     def metadata_url(self) -> str:
