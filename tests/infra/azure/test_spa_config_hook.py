@@ -1,0 +1,158 @@
+"""The azd hook that writes the page's config.json from the deployment outputs (infra/azure/hooks).
+
+The written file is also checked by the page's own validator (static_spa/src/config.js) under Node, so the two
+sides of the config.json contract cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.infra.azure.bicep_model import INFRA_DIR, MAIN_BICEP, parse_file
+from tests.support.iac_tools import REPO_ROOT
+
+HOOK_PATH = INFRA_DIR / "hooks" / "write_spa_config.py"
+SPA_CONFIG_MODULE = REPO_ROOT / "static_spa" / "src" / "config.js"
+
+_spec = importlib.util.spec_from_file_location("write_spa_config", HOOK_PATH)
+hook = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hook)
+
+# What `azd provision` leaves in the azd environment (fake ids) plus what the administrator sets.
+AZD_ENV = {
+    "ENTRA_SPA_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+    "SPA_AUTHORITY": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000",
+    "ENTRA_API_SCOPE": "api://00000000-0000-0000-0000-000000000002/JWT.Read",
+    "CONTACT_TOKEN_URL": "https://func-abc123.azurewebsites.net/api/AWSConnectJWT",
+    "CONNECT_WIDGET_SCRIPT_URL": "https://example0000000.cloudfront.net/amazon-connect-chat-interface-client.js",
+    "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
+    "CONNECT_SNIPPET_ID": "ZmFrZS1zbmlwcGV0LWlkLWZvci10ZXN0cw==",
+}
+
+
+def test_builds_the_agreed_config_shape():
+    assert hook.build_spa_config(AZD_ENV) == {
+        "msal": {
+            "clientId": AZD_ENV["ENTRA_SPA_CLIENT_ID"],
+            "authority": AZD_ENV["SPA_AUTHORITY"],
+            "apiScope": AZD_ENV["ENTRA_API_SCOPE"],
+        },
+        "api": {"contactTokenUrl": AZD_ENV["CONTACT_TOKEN_URL"]},
+        "widget": {
+            "scriptUrl": AZD_ENV["CONNECT_WIDGET_SCRIPT_URL"],
+            "widgetId": AZD_ENV["CONNECT_WIDGET_ID"],
+            "snippetId": AZD_ENV["CONNECT_SNIPPET_ID"],
+            "styles": {
+                "iconType": "CHAT",
+                "openChat": {"color": "#ffffff", "backgroundColor": "#123456"},
+                "closeChat": {"color": "#ffffff", "backgroundColor": "#123456"},
+            },
+            "supportedMessagingContentTypes": ["text/plain", "text/markdown"],
+        },
+    }
+
+
+def test_reads_exactly_the_outputs_that_main_bicep_declares():
+    outputs = set(parse_file(MAIN_BICEP)["outputs"])
+    assert set(hook.DEPLOYMENT_OUTPUTS) <= outputs
+    # The widget values come from the Connect console (azd env set), not from the deployment.
+    assert outputs.isdisjoint(name for name, _ in hook.WIDGET_SETTINGS)
+    assert parse_file(MAIN_BICEP)["outputs"]["CONTACT_TOKEN_URL"]["value"].endswith("/api/AWSConnectJWT")
+
+
+def test_widget_colours_can_be_set():
+    config = hook.build_spa_config(
+        {**AZD_ENV, "CONNECT_WIDGET_COLOR": "#000000", "CONNECT_WIDGET_BACKGROUND_COLOR": "#a1b2c3"}
+    )
+    assert config["widget"]["styles"]["openChat"] == {"color": "#000000", "backgroundColor": "#a1b2c3"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("ENTRA_SPA_CLIENT_ID", "", "ENTRA_SPA_CLIENT_ID is not set: run `azd provision` first"),
+        ("CONTACT_TOKEN_URL", "http://func.example.net/api/AWSConnectJWT", "CONTACT_TOKEN_URL must be an https URL"),
+        ("ENTRA_API_SCOPE", "JWT.Read", "ENTRA_API_SCOPE must look like api://<api-client-id>/JWT.Read"),
+        ("CONNECT_WIDGET_ID", "", "CONNECT_WIDGET_ID is not set: azd env set CONNECT_WIDGET_ID"),
+        ("CONNECT_WIDGET_ID", "ZmFrZS1zbmlwcGV0", "CONNECT_WIDGET_ID must be a UUID"),
+        ("CONNECT_WIDGET_SCRIPT_URL", "https://user:pw@x.cloudfront.net/a.js", "CONNECT_WIDGET_SCRIPT_URL must be"),
+        ("CONNECT_SNIPPET_ID", "'quoted value'", "CONNECT_SNIPPET_ID must be the base64 snippetId"),
+        ("CONNECT_WIDGET_BACKGROUND_COLOR", "blue", "CONNECT_WIDGET_BACKGROUND_COLOR must be a colour"),
+    ],
+)
+def test_names_the_variable_to_fix(name, value, message):
+    with pytest.raises(hook.SpaConfigError) as raised:
+        hook.build_spa_config({**AZD_ENV, name: value})
+    assert any(problem.startswith(message) for problem in raised.value.problems), raised.value.problems
+
+
+def test_writes_config_json_into_the_build_folder(tmp_path):
+    output = tmp_path / "dist" / "config.json"
+    output.parent.mkdir()
+    assert hook.main(["--output", str(output)], env=AZD_ENV) == 0
+    assert json.loads(output.read_text(encoding="utf-8")) == hook.build_spa_config(AZD_ENV)
+    assert [path.name for path in output.parent.iterdir()] == ["config.json"], "no temporary file left behind"
+
+
+def test_refuses_without_a_build_folder_and_writes_nothing(tmp_path, capsys):
+    output = tmp_path / "dist" / "config.json"
+    assert hook.main(["--output", str(output)], env=AZD_ENV) == 1
+    assert not output.parent.exists()
+    assert "build the page first" in capsys.readouterr().err
+
+
+def test_invalid_environment_writes_nothing(tmp_path, capsys):
+    output = tmp_path / "config.json"
+    assert hook.main(["--output", str(output)], env={**AZD_ENV, "CONNECT_WIDGET_ID": ""}) == 1
+    assert not output.exists()
+    assert "CONNECT_WIDGET_ID is not set" in capsys.readouterr().err
+
+
+def test_check_mode_needs_only_the_widget_values(capsys):
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    assert hook.main(["--check"], env=widget_only) == 0
+    assert hook.main(["--check"], env={**widget_only, "CONNECT_SNIPPET_ID": ""}) == 1
+    assert "CONNECT_SNIPPET_ID is not set" in capsys.readouterr().err
+
+
+def test_runs_as_a_script_like_azd_does(tmp_path):
+    output = tmp_path / "config.json"
+    completed = subprocess.run(
+        [sys.executable, str(HOOK_PATH), "--output", str(output)],
+        env=AZD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(output.read_text(encoding="utf-8"))["msal"]["clientId"] == AZD_ENV["ENTRA_SPA_CLIENT_ID"]
+
+
+@pytest.mark.skipif(not SPA_CONFIG_MODULE.exists() or shutil.which("node") is None, reason="page or Node absent")
+def test_the_page_accepts_the_written_config(tmp_path):
+    output = tmp_path / "config.json"
+    output.write_text(json.dumps(hook.build_spa_config(AZD_ENV)), encoding="utf-8")
+    script = (
+        f"import {{ validateConfig }} from {json.dumps(SPA_CONFIG_MODULE.as_uri())};\n"
+        "import { readFileSync } from 'node:fs';\n"
+        "const config = validateConfig(JSON.parse(readFileSync(process.argv[1], 'utf8')));\n"
+        "console.log(JSON.stringify(config));\n"
+    )
+    completed = subprocess.run(
+        [shutil.which("node"), "--input-type=module", "-e", script, str(output)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    accepted = json.loads(completed.stdout)
+    assert accepted["msal"]["apiScope"] == AZD_ENV["ENTRA_API_SCOPE"]
+    assert accepted["widget"]["widgetId"] == AZD_ENV["CONNECT_WIDGET_ID"]
