@@ -16,6 +16,9 @@ from shared.errors import InvalidToken
 
 MAX_TOKEN_BYTES = 16 * 1024
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+_BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Low bits the last character of a segment leaves unused, by segment length modulo 4 (RFC 4648 section 3.5).
+_UNUSED_BITS_MASK = {0: 0, 2: 0b1111, 3: 0b11}
 
 
 def _malformed(detail: str) -> InvalidToken:
@@ -33,6 +36,10 @@ def split_compact(token: str) -> tuple[str, str, str]:
     for part in parts:
         if not _BASE64URL.match(part) or len(part) % 4 == 1:
             raise _malformed("the token is not valid base64url")
+        # Every part, not only the header: the libraries decode payload and signature leniently, and a
+        # token must have one spelling (RFC 8725 section 2.6: several encodings of one token are a hazard).
+        if part and _BASE64URL_ALPHABET.index(part[-1]) & _UNUSED_BITS_MASK[len(part) % 4]:
+            raise _malformed("the token is not canonical base64url")
     return parts[0], parts[1], parts[2]
 
 
