@@ -135,3 +135,20 @@ def test_derived_settings_match_what_the_deployment_creates():
     # Multi-tenant sign-in makes the function accept `organizations` (then ENTRA_ALLOWED_TENANT_IDS applies).
     assert "organizations" in json.dumps(derived["ENTRA_TENANT_ID"])
     assert all(unquote(name) == name for name in derived)
+
+
+def test_the_function_resolves_the_reference_this_deployment_writes():
+    """The App Configuration value Bicep writes (string({uri: ...})) is one the function's loader accepts."""
+    from shared.app_configuration import KEY_VAULT_REFERENCE_CONTENT_TYPE, parse_key_vault_reference
+    from tests.infra.azure.bicep_rules import KEY_VAULT_REFERENCE_CONTENT_TYPE as WRITTEN_CONTENT_TYPE
+
+    assert WRITTEN_CONTENT_TYPE.split(";")[0] == KEY_VAULT_REFERENCE_CONTENT_TYPE
+    # Key Vault's vaultUri ends with "/"; the module appends secrets/<name> (no version: rotation needs none).
+    value = json.dumps({"uri": "https://kv-abc123.vault.azure.net/secrets/connect-widget-secret"})
+    assert parse_key_vault_reference("CONNECT_WIDGET_SECRET", value) == (
+        "https://kv-abc123.vault.azure.net",
+        "connect-widget-secret",
+        None,
+    )
+    main = parse_file(MAIN_BICEP)
+    assert main["variables"]["widgetSecretName"]["value"] == "connect-widget-secret"
