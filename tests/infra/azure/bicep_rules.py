@@ -42,6 +42,12 @@ def _expect(problems: list[str], actual: Any, expected: Any, what: str) -> None:
         problems.append(f"{what} is {actual!r}, expected {expected!r}")
 
 
+def _expect_properties(problems: list[str], declaration: Declaration, expected: dict[str, Any]) -> None:
+    """Checks {dotted path: value} on a declaration; problems read "<symbol> <path> is ..., expected ..."."""
+    for path, value in expected.items():
+        _expect(problems, declaration.get(path), value, f"{declaration.symbol} {path}")
+
+
 def function_app_problems(parsed: dict[str, Any]) -> list[str]:
     """Flex Consumption, Python 3.11 on Linux, HTTPS only, TLS 1.2, user-assigned identity, no secret in settings."""
     site = _one(parsed, "Microsoft.Web/sites")
@@ -49,24 +55,25 @@ def function_app_problems(parsed: dict[str, Any]) -> list[str]:
     if site is None or plan is None:
         return ["expected exactly one function app and one plan"]
     problems: list[str] = []
-    _expect(problems, plan.get("sku.name"), "FC1", "plan sku")
-    _expect(problems, plan.get("sku.tier"), "FlexConsumption", "plan tier")
-    _expect(problems, plan.get("properties.reserved"), True, "plan reserved (Linux)")
-    _expect(problems, site.get("kind"), "functionapp,linux", "site kind")
-    _expect(problems, site.get("identity.type"), "UserAssigned", "identity type")
-    _expect(problems, site.get("properties.httpsOnly"), True, "httpsOnly")
-    _expect(problems, site.get("properties.siteConfig.minTlsVersion"), "1.2", "minTlsVersion")
-    _expect(problems, site.get("properties.siteConfig.scmMinTlsVersion"), "1.2", "scmMinTlsVersion")
-    _expect(problems, site.get("properties.siteConfig.ftpsState"), "Disabled", "ftpsState")
-    _expect(
-        problems, site.get("properties.functionAppConfig.runtime"), {"name": "python", "version": "3.11"}, "runtime"
+    _expect_properties(problems, plan, {"sku.name": "FC1", "sku.tier": "FlexConsumption", "properties.reserved": True})
+    _expect_properties(
+        problems,
+        site,
+        {
+            "kind": "functionapp,linux",
+            "identity.type": "UserAssigned",
+            "properties.httpsOnly": True,
+            "properties.siteConfig.minTlsVersion": "1.2",
+            "properties.siteConfig.scmMinTlsVersion": "1.2",
+            "properties.siteConfig.ftpsState": "Disabled",
+            "properties.functionAppConfig.runtime": {"name": "python", "version": "3.11"},
+            "properties.functionAppConfig.deployment.storage.authentication.type": "UserAssignedIdentity",
+            # The allowedOrigins parameter: main.bicep passes the Static Web App origin plus custom origins.
+            "properties.siteConfig.cors.allowedOrigins": "allowedOrigins",
+            "properties.siteConfig.cors.supportCredentials": False,
+        },
     )
-    deployment_auth = site.get("properties.functionAppConfig.deployment.storage.authentication.type")
-    _expect(problems, deployment_auth, "UserAssignedIdentity", "deployment package authentication")
-
     cors = site.get("properties.siteConfig.cors", {})
-    _expect(problems, cors.get("allowedOrigins"), "allowedOrigins", "CORS allowedOrigins (the allowedOrigins param)")
-    _expect(problems, cors.get("supportCredentials"), False, "CORS supportCredentials")
     if any("*" in value for value in strings_in(cors)):
         problems.append("CORS must not contain a wildcard origin")
 
@@ -105,13 +112,19 @@ def storage_problems(parsed: dict[str, Any]) -> list[str]:
     if account is None:
         return ["expected exactly one storage account"]
     problems: list[str] = []
-    _expect(problems, account.get("properties.allowSharedKeyAccess"), False, "allowSharedKeyAccess")
-    _expect(problems, account.get("properties.allowBlobPublicAccess"), False, "allowBlobPublicAccess")
-    _expect(problems, account.get("properties.minimumTlsVersion"), "TLS1_2", "minimumTlsVersion")
-    _expect(problems, account.get("properties.supportsHttpsTrafficOnly"), True, "supportsHttpsTrafficOnly")
+    _expect_properties(
+        problems,
+        account,
+        {
+            "properties.allowSharedKeyAccess": False,
+            "properties.allowBlobPublicAccess": False,
+            "properties.minimumTlsVersion": "TLS1_2",
+            "properties.supportsHttpsTrafficOnly": True,
+        },
+    )
     for container in resources(parsed).values():
         if container.type == "Microsoft.Storage/storageAccounts/blobServices/containers":
-            _expect(problems, container.get("properties.publicAccess"), "None", f"{container.symbol} publicAccess")
+            _expect_properties(problems, container, {"properties.publicAccess": "None"})
     return problems
 
 
@@ -121,14 +134,13 @@ def monitoring_problems(parsed: dict[str, Any]) -> list[str]:
     if insights is None or workspace is None:
         return ["expected one Application Insights component and one Log Analytics workspace"]
     problems: list[str] = []
-    _expect(problems, insights.get("properties.DisableLocalAuth"), True, "Application Insights DisableLocalAuth")
-    _expect(
-        problems,
-        insights.get("properties.WorkspaceResourceId"),
-        {"operator": {"type": "property_accessor", "operands": {"operand_1": workspace.symbol, "operand_2": "id"}}},
-        "Application Insights WorkspaceResourceId",
+    workspace_id = {
+        "operator": {"type": "property_accessor", "operands": {"operand_1": workspace.symbol, "operand_2": "id"}}
+    }
+    _expect_properties(
+        problems, insights, {"properties.DisableLocalAuth": True, "properties.WorkspaceResourceId": workspace_id}
     )
-    _expect(problems, workspace.get("properties.features.disableLocalAuth"), True, "Log Analytics disableLocalAuth")
+    _expect_properties(problems, workspace, {"properties.features.disableLocalAuth": True})
     return problems
 
 
@@ -137,12 +149,11 @@ def app_configuration_problems(parsed: dict[str, Any]) -> list[str]:
     if store is None:
         return ["expected exactly one App Configuration store"]
     problems: list[str] = []
-    _expect(problems, store.get("properties.disableLocalAuth"), True, "App Configuration disableLocalAuth")
-    _expect(
+    # Pass-through: with local auth off, ARM writes key-values with the caller's identity.
+    _expect_properties(
         problems,
-        store.get("properties.dataPlaneProxy.authenticationMode"),
-        "Pass-through",
-        "dataPlaneProxy.authenticationMode (ARM writes key-values with the caller's identity)",
+        store,
+        {"properties.disableLocalAuth": True, "properties.dataPlaneProxy.authenticationMode": "Pass-through"},
     )
     key_values = [
         d for d in resources(parsed).values() if d.type == "Microsoft.AppConfiguration/configurationStores/keyValues"
@@ -170,9 +181,15 @@ def key_vault_problems(parsed: dict[str, Any]) -> list[str]:
     if vault is None:
         return ["expected exactly one Key Vault"]
     problems: list[str] = []
-    _expect(problems, vault.get("properties.enableRbacAuthorization"), True, "enableRbacAuthorization")
-    _expect(problems, vault.get("properties.enablePurgeProtection"), True, "enablePurgeProtection")
-    _expect(problems, vault.get("properties.enableSoftDelete"), True, "enableSoftDelete")
+    _expect_properties(
+        problems,
+        vault,
+        {
+            "properties.enableRbacAuthorization": True,
+            "properties.enablePurgeProtection": True,
+            "properties.enableSoftDelete": True,
+        },
+    )
     if vault.get("properties.accessPolicies"):
         problems.append("access policies are set: the vault must be RBAC-only")
     for secret in resources(parsed).values():

@@ -72,7 +72,7 @@ def test_module_meets_its_security_rule(path, rule):
             rules.function_app_problems,
             "type: 'UserAssigned'\n",
             "type: 'SystemAssigned'\n",
-            "identity type",
+            "identity.type",
         ),
         (
             FUNCTION_APP,
@@ -102,21 +102,21 @@ def test_module_meets_its_security_rule(path, rule):
             rules.monitoring_problems,
             "DisableLocalAuth: true",
             "DisableLocalAuth: false",
-            "Application Insights DisableLocalAuth",
+            "applicationInsights properties.DisableLocalAuth",
         ),
         (
             MONITORING,
             rules.monitoring_problems,
             "disableLocalAuth: true",
             "disableLocalAuth: false",
-            "Log Analytics disableLocalAuth",
+            "logAnalytics properties.features.disableLocalAuth",
         ),
         (
             APP_CONFIGURATION,
             rules.app_configuration_problems,
             "disableLocalAuth: true",
             "disableLocalAuth: false",
-            "App Configuration disableLocalAuth",
+            "store properties.disableLocalAuth",
         ),
         (APP_CONFIGURATION, rules.app_configuration_problems, "keyvaultref+json", "json", "reference type"),
         (
