@@ -19,6 +19,8 @@ _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # Low bits the last character of a segment leaves unused, by segment length modulo 4 (RFC 4648 section 3.5).
 _UNUSED_BITS_MASK = {0: 0, 2: 0b1111, 3: 0b11}
+# A JSON escape of a UTF-16 surrogate: valid only as half of a pair, which json.loads joins into one character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _malformed(detail: str) -> InvalidToken:
@@ -67,6 +69,20 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _holds_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
+
+
 def parse_json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(data.decode("utf-8"), object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
@@ -75,4 +91,8 @@ def parse_json_object(data: bytes, what: str) -> dict[str, Any]:
         raise _malformed(f"the token {what} {reason}") from error
     if not isinstance(value, dict):
         raise _malformed(f"the token {what} is not a JSON object")
+    # "\ud800" alone is valid JSON but not text (RFC 8259 section 8.2): refused here, it would otherwise fail
+    # as a 500 when the claim is written into the UTF-8 contact token.
+    if _SURROGATE_ESCAPE.search(data) and _holds_lone_surrogate(value):
+        raise _malformed(f"the token {what} holds an unpaired UTF-16 surrogate")
     return value
