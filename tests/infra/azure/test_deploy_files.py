@@ -87,8 +87,10 @@ def test_hooks_run_scripts_that_exist_from_their_working_directory():
     commands = _hook_commands()
     assert len(commands) == 4
     for cwd, command in commands:
-        script = next(part for part in command.split() if part.endswith(".py"))
-        assert (cwd / script).resolve().is_file(), f"{command!r} from {cwd}"
+        scripts = [part for part in command.split() if part.endswith((".py", ".mjs"))]
+        assert scripts, command
+        for script in scripts:
+            assert (cwd / script).resolve().is_file(), f"{command!r} from {cwd}"
 
 
 def test_hooks_are_the_preprovision_check_and_the_web_predeploy_write():
