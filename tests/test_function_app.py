@@ -21,10 +21,15 @@ from tools.local_runner import LocalContext, functions_of
 
 @pytest.fixture
 def configured(fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEntra]:
-    for name, value in base_settings(fake_entra.authority).items():
-        monkeypatch.setenv(name, value)
-    function_app.contact_token_service.cache_clear()
+    reconfigure(monkeypatch, **base_settings(fake_entra.authority))
     yield fake_entra
+    function_app.contact_token_service.cache_clear()
+
+
+def reconfigure(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    """Changes settings the way a restart with new app settings would."""
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
     function_app.contact_token_service.cache_clear()
 
 
@@ -142,8 +147,7 @@ def test_keys_unavailable_is_503_with_retry_after(configured: FakeEntra) -> None
 
 
 def test_configuration_errors_are_503(monkeypatch: pytest.MonkeyPatch, configured: FakeEntra) -> None:
-    monkeypatch.setenv("CONNECT_TOKEN_TTL_SECONDS", "900")
-    function_app.contact_token_service.cache_clear()
+    reconfigure(monkeypatch, CONNECT_TOKEN_TTL_SECONDS="900")
     response = call(f"Bearer {access_token(configured.key)}")
     assert response.status_code == 503
     body = problem(response)
@@ -167,14 +171,12 @@ def test_unexpected_errors_are_500_with_an_invocation_id_that_is_logged(
     assert any(body["invocationId"] in record.getMessage() for record in caplog.records)
     # and nothing breaks for the next caller
     monkeypatch.undo()
-    for name, value in base_settings(configured.authority).items():
-        monkeypatch.setenv(name, value)
+    reconfigure(monkeypatch, **base_settings(configured.authority))
     assert call(f"Bearer {access_token(configured.key)}").status_code == 200
 
 
 def test_contact_token_too_large_is_a_specific_500(monkeypatch: pytest.MonkeyPatch, configured: FakeEntra) -> None:
-    monkeypatch.setenv("SSO_CUSTOM_ATTRIBUTES", "notes")
-    function_app.contact_token_service.cache_clear()
+    reconfigure(monkeypatch, SSO_CUSTOM_ATTRIBUTES="notes")
     response = call(f"Bearer {access_token(configured.key, entra_v2_claims(notes='n' * 7000))}")
     assert response.status_code == 500
     body = problem(response)
