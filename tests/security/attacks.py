@@ -85,6 +85,14 @@ def self_signed_certificate_b64(key: SigningKey) -> str:
     return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii")
 
 
+def with_spare_bits(claims: dict[str, Any]) -> dict[str, Any]:
+    """The same claims, padded so that the payload segment's last character has unused low bits."""
+    padded = dict(claims, pad="")
+    while len(b64url(json_bytes(padded))) % 4 not in (2, 3):
+        padded["pad"] += "x"
+    return padded
+
+
 def replace_segment(token: str, index: int, segment: str) -> str:
     parts = token.split(".")
     parts[index] = segment
