@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from shared.settings import is_loopback_host
 
@@ -66,7 +67,15 @@ def _read_capped(response: requests.Response) -> bytes:
     deadline = time.monotonic() + TOTAL_DEADLINE_SECONDS
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=16384):
+    while True:
+        # read1: at most one socket read per call, so the deadline is checked between reads. (iter_content
+        # fills a whole chunk first: a server dripping one byte per read timeout held us for hours.)
+        try:
+            chunk = response.raw.read1(16384, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as error:  # read timeout, reset, broken encoding
+            raise FetchError(f"{response.url} could not be read: {type(error).__name__}") from error
+        if not chunk:
+            break
         if time.monotonic() > deadline:
             raise FetchError(f"{response.url} took longer than {TOTAL_DEADLINE_SECONDS} s to answer")
         size += len(chunk)

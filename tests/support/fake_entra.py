@@ -26,10 +26,13 @@ class FakeEntraState:
     tenant: str
     keys: list[SigningKey]
     issuer: str | None = None  # None: Entra's own issuer for the tenant
-    # "ok", "error" (HTTP 500), "garbage" (not JSON), "no-keys" (empty set), "hang-up" (closes the connection)
+    # "ok", "error" (HTTP 500), "garbage" (not JSON), "no-keys" (empty set), "hang-up" (closes the connection),
+    # "gone" (HTTP 404), "drip" (the right answer, one byte every drip_seconds)
     keys_mode: str = "ok"
     metadata_mode: str = "ok"
     delay_seconds: float = 0.0
+    drip_seconds: float = 0.05
+    drip_bytes_sent: int = 0  # how much of a dripped answer went out before the client hung up
     requests: dict[str, int] = field(default_factory=lambda: {"metadata": 0, "keys": 0})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,7 +102,11 @@ def _handler(state: FakeEntraState) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.connection.close()
                 return
-            if mode == "error":
+            if mode == "drip":
+                self._drip(json.dumps(body).encode())
+            elif mode == "gone":
+                self._send(404, b'{"error":"not_found"}')
+            elif mode == "error":
                 self._send(500, b'{"error":"server_error"}')
             elif mode == "garbage":
                 self._send(200, b"<html>not json</html>")
@@ -114,6 +121,21 @@ def _handler(state: FakeEntraState) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
+
+        def _drip(self, payload: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            try:
+                for index in range(len(payload)):
+                    self.wfile.write(payload[index : index + 1])
+                    self.wfile.flush()
+                    with state.lock:
+                        state.drip_bytes_sent += 1
+                    time.sleep(state.drip_seconds)
+            except OSError:
+                pass  # the client gave up: that is what a drip test wants to see
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
