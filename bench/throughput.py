@@ -1,0 +1,126 @@
+"""Throughput through the local runner (tools/local_runner.py, its own process) with a loopback load generator:
+a few client threads on keep-alive connections, a bounded number of requests and a bounded time.
+
+The local runner is a development host (ThreadingHTTPServer): this measures the function plus a simple host on
+this machine, not Azure Functions' host. Client and server share the machine's cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bench.provider import BenchProvider
+from tools.dev_stack import free_port, run_function
+from tools.local_runner import REPO_ROOT
+
+# The local runner as shipped, but with TCP_NODELAY on its sockets. Its handler writes the headers and the body
+# in two sends; with Nagle's algorithm on, the body waits for the client's delayed ACK (about 40 ms on Linux).
+NODELAY_RUNNER = (
+    "import socketserver, sys; socketserver.StreamRequestHandler.disable_nagle_algorithm = True; "
+    "from tools.local_runner import main; sys.exit(main(sys.argv[1:]))"
+)
+
+MAX_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Throughput:
+    requests: int
+    seconds: float
+    clients: int
+    statuses: dict[int, int]
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def _client(url: str, token: str, count: int, latencies: list[float], statuses: Counter[int], deadline: float) -> None:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for _ in range(count):
+            if time.monotonic() > deadline:
+                return
+            start = time.perf_counter()
+            connection.request("GET", parts.path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            latencies.append(time.perf_counter() - start)
+            statuses[response.status] += 1
+    finally:
+        connection.close()
+
+
+@contextmanager
+def _nodelay_runner(settings: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    command = [sys.executable, "-c", NODELAY_RUNNER, "--port", str(port), "--no-local-settings"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed script
+        command, cwd=REPO_ROOT, env={**os.environ, **settings}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(300):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/api/AWSConnectJWT", process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def measure(provider: BenchProvider, total: int = 3000, clients: int = 4, *, nodelay: bool = False) -> Throughput:
+    runner = (
+        _nodelay_runner(provider.settings) if nodelay else run_function(free_port(), provider.settings, ca_bundle=None)
+    )
+    with runner as (url, _process):
+        warm = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10)
+        warm.request("GET", urlsplit(url).path, headers={"Authorization": f"Bearer {provider.token}"})
+        warm.getresponse().read()  # keys fetched before the clock starts
+        warm.close()
+        latencies: list[float] = []
+        statuses: Counter[int] = Counter()
+        deadline = time.monotonic() + MAX_SECONDS
+        threads = [
+            threading.Thread(
+                target=_client, args=(url, provider.token, total // clients, latencies, statuses, deadline)
+            )
+            for _ in range(clients)
+        ]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+    latencies.sort()
+    return Throughput(
+        requests=len(latencies),
+        seconds=seconds,
+        clients=clients,
+        statuses=dict(statuses),
+        p50_ms=statistics.median(latencies) * 1000,
+        p95_ms=latencies[int(len(latencies) * 0.95)] * 1000,
+    )
