@@ -1,7 +1,9 @@
 """Verifies Microsoft Entra ID access tokens. The only module that uses python-jose.
 
 Order matters: structure and header first (no key touched), then the key by `kid` from the configured
-authority only, then the signature (python-jose, RS256 pinned, one key object), and only then the claims.
+authority only, then the signature, and only then the claims. The signature is checked by python-jose's RS256 key
+object (cryptography backend) built once per key with `algorithm="RS256"`: the algorithm is pinned twice, at the
+header check and at key construction, and no key set is ever handed to python-jose.
 """
 
 from __future__ import annotations

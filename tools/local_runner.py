@@ -237,6 +237,8 @@ def _handler_class(host: FunctionHost) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "connect-sso-local-runner"
+        # Headers and body go out in two writes; without TCP_NODELAY each response waits ~40 ms for a delayed ACK.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

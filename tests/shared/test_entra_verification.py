@@ -254,3 +254,13 @@ def test_the_ttl_setting_shortens_the_contact_token(fake_entra: FakeEntra) -> No
     issued = issue(fake_entra, access_token(fake_entra.key), CONNECT_TOKEN_TTL_SECONDS="120")
     claims = decode_contact_token(issued.jwt)
     assert claims["exp"] - claims["iat"] == 120 == issued.expires_in
+
+
+def test_keys_are_python_jose_rs256_keys_on_the_cryptography_backend(signing_keys: list[SigningKey]) -> None:
+    from jose.backends.cryptography_backend import CryptographyRSAKey
+
+    from shared.entra import build_rs256_key
+
+    key = build_rs256_key(signing_keys[0].jwk())
+    assert isinstance(key, CryptographyRSAKey)  # not the pure-Python rsa fallback
+    assert key.hash_alg.name == "sha256"  # the algorithm is pinned at construction: RS256 only
