@@ -57,13 +57,11 @@ def _cold_start(provider: BenchProvider) -> None:
 
 def _throughput(provider: BenchProvider, requests: int, clients: int) -> None:
     print(f"\nThroughput through the local runner ({clients} keep-alive clients on loopback, same machine)")
-    for nodelay, label in ((False, "as shipped"), (True, "with TCP_NODELAY")):
-        count = requests if nodelay else min(requests, 400)  # as shipped, each answer waits ~40 ms (see README)
-        result = throughput.measure(provider, count, clients, nodelay=nodelay)
-        print(
-            f"  {label:18s} {result.per_second:7.0f} requests/s  p50 {result.p50_ms:6.1f} ms  "
-            f"p95 {result.p95_ms:6.1f} ms  ({result.requests} requests, statuses {result.statuses})"
-        )
+    result = throughput.measure(provider, requests, clients)
+    print(
+        f"  {result.per_second:7.0f} requests/s  p50 {result.p50_ms:6.1f} ms  "
+        f"p95 {result.p95_ms:6.1f} ms  ({result.requests} requests, statuses {result.statuses})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,32 +7,16 @@ this machine, not Azure Functions' host. Client and server share the machine's c
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench.provider import BenchProvider
 from tools.dev_stack import free_port, run_function
-from tools.local_runner import REPO_ROOT
-
-# The local runner as shipped, but with TCP_NODELAY on its sockets. Its handler writes the headers and the body
-# in two sends; with Nagle's algorithm on, the body waits for the client's delayed ACK (about 40 ms on Linux).
-NODELAY_RUNNER = (
-    "import socketserver, sys; socketserver.StreamRequestHandler.disable_nagle_algorithm = True; "
-    "from tools.local_runner import main; sys.exit(main(sys.argv[1:]))"
-)
 
 MAX_SECONDS = 20.0
 
@@ -69,33 +53,8 @@ def _client(url: str, token: str, count: int, latencies: list[float], statuses: 
         connection.close()
 
 
-@contextmanager
-def _nodelay_runner(settings: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    command = [sys.executable, "-c", NODELAY_RUNNER, "--port", str(port), "--no-local-settings"]
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed script
-        command, cwd=REPO_ROOT, env={**os.environ, **settings}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(300):
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/api/AWSConnectJWT", process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def measure(provider: BenchProvider, total: int = 3000, clients: int = 4, *, nodelay: bool = False) -> Throughput:
-    runner = (
-        _nodelay_runner(provider.settings) if nodelay else run_function(free_port(), provider.settings, ca_bundle=None)
-    )
-    with runner as (url, _process):
+def measure(provider: BenchProvider, total: int = 3000, clients: int = 4) -> Throughput:
+    with run_function(free_port(), provider.settings, ca_bundle=None) as (url, _process):
         warm = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10)
         warm.request("GET", urlsplit(url).path, headers={"Authorization": f"Bearer {provider.token}"})
         warm.getresponse().read()  # keys fetched before the clock starts
