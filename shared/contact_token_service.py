@@ -40,23 +40,32 @@ class ContactTokenService:
         self._fetcher = fetcher or JsonFetcher()
         self._clock = clock
         self._monotonic = monotonic
-        # One provider per authority, kept across configuration refreshes so the key cache survives them.
-        self._providers: dict[str, OpenIdProvider[Any]] = {}
+        # Kept across configuration refreshes (the key cache survives them) until the authority changes.
+        self._provider: OpenIdProvider[Any] | None = None
+        # Rebuilt only when the configuration provider hands out a new Settings object, not per request.
+        self._verifier: tuple[Settings, AccessTokenVerifier] | None = None
 
     def provider_for(self, settings: Settings) -> OpenIdProvider[Any]:
-        provider = self._providers.get(settings.metadata_url)
-        if provider is None:
+        provider = self._provider
+        if provider is None or provider.metadata_url != settings.metadata_url:
             provider = OpenIdProvider(
                 settings.metadata_url, build_rs256_key, fetcher=self._fetcher, clock=self._monotonic
             )
-            self._providers = {settings.metadata_url: provider}
+            self._provider = provider
         return provider
+
+    def verifier_for(self, settings: Settings) -> AccessTokenVerifier:
+        cached = self._verifier
+        if cached is not None and cached[0] is settings:
+            return cached[1]
+        verifier = AccessTokenVerifier(settings, self.provider_for(settings), clock=self._clock)
+        self._verifier = (settings, verifier)
+        return verifier
 
     def issue(self, authorization: str | None) -> IssuedContactToken:
         token = bearer_token(authorization)
         settings = self.configuration.current()
-        verifier = AccessTokenVerifier(settings, self.provider_for(settings), clock=self._clock)
-        claims = verifier.verify(token)
+        claims = self.verifier_for(settings).verify(token)
         mapped = map_claims(claims, settings.custom_attributes, settings.customer_id_claim)
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))

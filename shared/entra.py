@@ -8,6 +8,7 @@ header check and at key construction, and no key set is ever handed to python-jo
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -59,6 +60,17 @@ def bearer_token(authorization: str | None) -> str:
     if not token or not token.isascii() or _WHITESPACE.search(token):
         raise InvalidToken("the Authorization header does not hold a single bearer token", code="malformed_token")
     return token
+
+
+@functools.lru_cache(maxsize=64)
+def accepted_issuers(metadata_issuer: str, tenant: str) -> frozenset[str]:
+    """The metadata's issuer (multi-tenant: its {tenantid} template filled with the token's GUID tid), and for
+    Entra's issuers the v1.0 issuer of the same tenant and cloud. Cached: the same few pairs on every request."""
+    issuers = {metadata_issuer.replace(TENANT_PLACEHOLDER, tenant)}
+    issuer_host = urlsplit(metadata_issuer).hostname or ""
+    if issuer_host in V1_ISSUER_HOSTS:
+        issuers.add(f"https://{V1_ISSUER_HOSTS[issuer_host]}/{tenant}/")
+    return frozenset(issuers)
 
 
 def _invalid_claim(detail: str) -> InvalidToken:
@@ -165,18 +177,9 @@ class AccessTokenVerifier:
             raise InvalidToken("the token's tenant is not allowed", code="tenant_not_allowed")
         return tenant
 
-    def accepted_issuers(self, metadata: ProviderMetadata, tenant: str) -> set[str]:
-        """The metadata's issuer (multi-tenant: its {tenantid} template filled with the token's GUID tid), and
-        for Entra's issuers the v1.0 issuer of the same tenant and cloud."""
-        issuers = {metadata.issuer.replace(TENANT_PLACEHOLDER, tenant)}
-        issuer_host = urlsplit(metadata.issuer).hostname or ""
-        if issuer_host in V1_ISSUER_HOSTS:
-            issuers.add(f"https://{V1_ISSUER_HOSTS[issuer_host]}/{tenant}/")
-        return issuers
-
     def _check_issuer(self, claims: Claims, metadata: ProviderMetadata, tenant: str) -> None:
         issuer = _string_claim(claims, "iss")
-        if issuer is None or issuer not in self.accepted_issuers(metadata, tenant):
+        if issuer is None or issuer not in accepted_issuers(metadata.issuer, tenant):
             _log.info("refused a token with issuer %.200r", issuer)
             raise InvalidToken("the token was not issued by the configured authority", code="invalid_issuer")
 
