@@ -1,8 +1,9 @@
 """An OpenID provider's metadata and signing keys, cached by `kid` the way Microsoft recommends.
 
-Refresh every 24 h in the background; on an unknown `kid` refresh at once but at most once per 5 minutes;
-keep the last good key set when a refresh fails; one fetch in flight at a time; no network call per request
-once warm. Keys are turned into key objects once, when fetched, by the `build_key` the verifier supplies.
+Refresh every 24 h in the background; on an unknown `kid` refresh at once the first time, then at most once per
+5 minutes counted between unknown-`kid` refreshes (Microsoft.IdentityModel's RequestRefresh: the start-up load and
+the daily refresh do not use up that allowance); keep the last good key set when a refresh fails; one fetch in
+flight at a time; no network call per request once warm. Keys are turned into key objects once, when fetched, by the `build_key` the verifier supplies.
 """
 
 from __future__ import annotations
@@ -100,11 +101,13 @@ class OpenIdProvider(Generic[K]):
         self._state.join_background(timeout)
 
     def key_and_metadata(self, kid: str) -> tuple[K, ProviderMetadata]:
+        generation = self._state.generation
         state = self._current()
         key = state.keys.get(kid)
         if key is None:
-            # Entra can roll keys at any time: look again, at most once per UNKNOWN_KID_MIN_GAP_SECONDS.
-            self._state.refresh()
+            # Entra can roll keys at any time: look again (the first time at once, then at most once per
+            # UNKNOWN_KID_MIN_GAP_SECONDS), and a key withdrawn meanwhile is gone from the new set.
+            self._state.request_refresh(seen_generation=generation)
             state = self._current()
             key = state.keys.get(kid)
         if key is None:

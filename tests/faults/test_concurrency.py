@@ -94,3 +94,26 @@ def test_an_unknown_kid_flood_costs_one_fetch_per_interval_and_real_users_are_se
             assert {answer.code for answer in answers[: len(flood)]} == {"unknown_signing_key"}
             assert {answer.status for answer in answers[len(flood) :]} == {200}
             assert fake_entra.fetch_count("keys") == 1 + interval  # 32 unknown kids, one fetch
+
+
+def test_an_unknown_kid_flood_right_after_start_up_costs_one_fetch_in_five_minutes(fake_entra: FakeEntra) -> None:
+    """An attacker sending made-up kids from the instance's first second: one refresh, then nothing for 5 min."""
+    monotonic = FakeClock(1000.0)
+    waves = 10
+    with function_using(make_service(base_settings(fake_entra.authority), monotonic=monotonic)):
+        assert call_function(f"Bearer {access_token(fake_entra.key)}").status == 200  # the start-up load
+        monotonic.advance(1)
+        for wave in range(waves):  # 48 threads at once, every 30 s, for the whole interval
+            strangers = [SigningKey(f"made-up-{wave}-{n}", fake_entra.key.private_key) for n in range(32)]
+            flood = [lambda key=key: call_function(f"Bearer {access_token(key)}") for key in strangers]
+            users = [lambda: call_function(f"Bearer {access_token(fake_entra.key)}")] * 16
+            answers = all_at_once(flood + users)
+            assert {answer.code for answer in answers[: len(flood)]} == {"unknown_signing_key"}
+            assert {answer.status for answer in answers[len(flood) :]} == {200}
+            monotonic.advance((UNKNOWN_KID_MIN_GAP_SECONDS - 1) / waves)
+        fetches_in_interval = fake_entra.fetch_count("keys") - 1
+        print(f"\n{waves * 32} made-up kids in {UNKNOWN_KID_MIN_GAP_SECONDS} s: {fetches_in_interval} key fetch(es)")
+        assert fetches_in_interval == 1
+        monotonic.advance(1)
+        assert call_function(f"Bearer {access_token(SigningKey('made-up-next', fake_entra.key.private_key))}").code
+        assert fake_entra.fetch_count("keys") == 3  # the next interval allows the next one

@@ -154,8 +154,9 @@ def test_a_key_rotation_loses_no_request(
         assert ask(old).status == 200  # until the refresh completes, the old key is still known
         join_background()
         assert ask(new).status == 200
-        assert ask(old).code == "unknown_signing_key"
-        assert fake_entra.fetch_count("keys") == 3
+        assert fake_entra.fetch_count("keys") == 3  # the whole rollover: the daily refreshes only
+        assert ask(old).code == "unknown_signing_key"  # its first unknown-kid refresh runs at once, and
+        assert fake_entra.fetch_count("keys") == 4  # the new set still does not list the withdrawn key
     assert "could not be loaded" not in caplog.text
 
 

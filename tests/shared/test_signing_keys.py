@@ -65,16 +65,80 @@ def test_an_unknown_kid_flood_costs_at_most_one_fetch_per_interval(
     assert fake_entra.fetch_count("keys") == 3
 
 
-def test_a_new_key_right_after_a_refresh_waits_for_the_interval(
+def test_a_new_key_one_second_after_start_up_is_accepted_after_exactly_one_fetch(
+    fake_entra: FakeEntra, clock: FakeClock, signing_keys: list[SigningKey]
+) -> None:
+    # Microsoft.IdentityModel honours the first RequestRefresh at once, whatever loaded just before it.
+    service = service_for(fake_entra, clock)
+    assert code_of(service, access_token(fake_entra.key)) == "ok"  # the start-up load
+    fake_entra.state.keys.append(signing_keys[1])  # Entra starts signing with a new key
+    clock.advance(1)
+    assert code_of(service, access_token(signing_keys[1])) == "ok"
+    assert fake_entra.fetch_count("keys") == 2
+
+
+def test_an_unknown_kid_flood_right_after_start_up_costs_one_fetch_in_five_minutes(
     fake_entra: FakeEntra, clock: FakeClock, signing_keys: list[SigningKey]
 ) -> None:
     service = service_for(fake_entra, clock)
     assert code_of(service, access_token(fake_entra.key)) == "ok"
+    made_up = [SigningKey(f"made-up-{n}", signing_keys[2].private_key) for n in range(UNKNOWN_KID_MIN_GAP_SECONDS)]
+    for key in made_up[:-1]:  # one made-up kid a second for the whole interval
+        assert code_of(service, access_token(key)) == "unknown_signing_key"
+        clock.advance(1)
+    assert fake_entra.fetch_count("keys") == 2  # start-up, and one refresh for the whole flood
+    assert code_of(service, access_token(fake_entra.key)) == "ok"  # real users served throughout
+    clock.advance(1)
+    assert code_of(service, access_token(made_up[-1])) == "unknown_signing_key"
+    assert fake_entra.fetch_count("keys") == 3  # the next interval allows the next refresh
+
+
+def test_a_second_new_key_soon_after_an_unknown_kid_refresh_waits_for_the_interval(
+    fake_entra: FakeEntra, clock: FakeClock, signing_keys: list[SigningKey]
+) -> None:
+    service = service_for(fake_entra, clock)
+    assert code_of(service, access_token(fake_entra.key)) == "ok"
+    assert code_of(service, access_token(signing_keys[2])) == "unknown_signing_key"  # uses the first refresh
     fake_entra.state.keys.append(signing_keys[1])
     clock.advance(10)
     assert code_of(service, access_token(signing_keys[1])) == "unknown_signing_key"
     clock.advance(UNKNOWN_KID_MIN_GAP_SECONDS)
     assert code_of(service, access_token(signing_keys[1])) == "ok"
+    assert fake_entra.fetch_count("keys") == 3
+
+
+@pytest.mark.parametrize("requested_before", [False, True], ids=["first-request", "after-a-request"])
+def test_the_daily_refresh_neither_uses_up_nor_resets_the_unknown_kid_allowance(
+    fake_entra: FakeEntra, clock: FakeClock, signing_keys: list[SigningKey], requested_before: bool
+) -> None:
+    service = service_for(fake_entra, clock)
+    assert code_of(service, access_token(fake_entra.key)) == "ok"
+    if requested_before:
+        assert code_of(service, access_token(signing_keys[2])) == "unknown_signing_key"  # a requested refresh
+    clock.advance(KEY_SET_MAX_AGE_SECONDS + 1)
+    assert code_of(service, access_token(fake_entra.key)) == "ok"  # due: the scheduled refresh starts
+    service.provider_for(service.configuration.current()).join_background()
+    fetches = fake_entra.fetch_count("keys")
+    assert fetches == (4 if requested_before else 3) - 1
+    fake_entra.state.keys.append(signing_keys[1])
+    clock.advance(1)  # a second after the scheduled refresh: still allowed, it was not a requested one
+    assert code_of(service, access_token(signing_keys[1])) == "ok"
+    assert fake_entra.fetch_count("keys") == fetches + 1
+
+
+def test_a_key_withdrawn_with_a_rollover_is_refused_after_the_refresh_the_new_kid_triggers(
+    fake_entra: FakeEntra, clock: FakeClock, signing_keys: list[SigningKey]
+) -> None:
+    fake_entra.state.keys.append(signing_keys[1])
+    service = service_for(fake_entra, clock)
+    assert code_of(service, access_token(signing_keys[1])) == "ok"
+    fake_entra.state.keys.remove(signing_keys[1])  # Entra withdraws a key and publishes another
+    fake_entra.state.keys.append(signing_keys[2])
+    clock.advance(1)
+    assert code_of(service, access_token(signing_keys[2])) == "ok"
+    assert code_of(service, access_token(signing_keys[1])) == "unknown_signing_key"
+    assert code_of(service, access_token(fake_entra.key)) == "ok"
+    assert fake_entra.fetch_count("keys") == 2
 
 
 @pytest.mark.parametrize("failure", ["error", "garbage", "no-keys", "hang-up"])
