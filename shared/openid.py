@@ -3,7 +3,8 @@
 Refresh every 24 h in the background; on an unknown `kid` refresh at once the first time, then at most once per
 5 minutes counted between unknown-`kid` refreshes (Microsoft.IdentityModel's RequestRefresh: the start-up load and
 the daily refresh do not use up that allowance); keep the last good key set when a refresh fails; one fetch in
-flight at a time; no network call per request once warm. Keys are turned into key objects once, when fetched, by the `build_key` the verifier supplies.
+flight at a time; no network call per request once warm. Keys are turned into key objects once, when fetched,
+by the `build_key` the verifier supplies.
 """
 
 from __future__ import annotations

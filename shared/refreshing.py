@@ -71,9 +71,7 @@ class RefreshingValue(Generic[T]):
         """Loads now, on a caller's evidence that the value is out of date (RequestRefresh): the first request at
         once, later ones at most once per `min_gap` since the previous request. A load of any kind that started
         after `seen_generation` (or while waiting here) already answers the request, so it is shared, not repeated."""
-        self._load_once(
-            "requested", gap=self._min_gap, since=lambda: self._requested_at, attempts_seen=seen_generation
-        )
+        self._load_once("requested", gap=self._min_gap, since=lambda: self._requested_at, attempts_seen=seen_generation)
 
     def join_background(self, timeout: float = 10.0) -> None:
         """Waits for a background refresh to finish (tests and orderly shutdown)."""
