@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 
 import azure.functions as func
@@ -61,19 +62,41 @@ def aws_connect_jwt(req: func.HttpRequest, context: func.Context) -> func.HttpRe
     return _success_response(issued, req.headers.get("Accept"))
 
 
+def _media_ranges(accept: str) -> Iterator[tuple[str, float]]:
+    """(media range, quality) of each well-formed element of an Accept header (RFC 9110 section 12.5.1)."""
+    for element in accept.split(","):
+        media_range, *parameters = (part.strip() for part in element.split(";"))
+        if media_range.count("/") != 1:
+            continue
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = -1.0
+        if 0.0 <= quality <= 1.0:
+            yield media_range.lower(), quality
+
+
+def _quality_of(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float, str | None]:
+    """The quality the most specific matching range gives `media_type`, and that range (None: no match)."""
+    kind = media_type.split("/")[0]
+    for candidate in (media_type, f"{kind}/*", "*/*"):
+        matching = [quality for media_range, quality in ranges if media_range == candidate]
+        if matching:
+            return max(matching), candidate
+    return 0.0, None
+
+
 def wants_json(accept: str | None) -> bool:
-    """True when the Accept header lists application/json with a non-zero quality."""
-    for media_range in (accept or "").split(","):
-        media_type, *parameters = (part.strip() for part in media_range.split(";"))
-        if media_type.lower() != "application/json":
-            continue
-        quality = next((p[2:] for p in parameters if p.lower().startswith("q=")), "1")
-        try:
-            if float(quality) > 0:
-                return True
-        except ValueError:
-            continue
-    return False
+    """JSON only when application/json (or application/*) is asked for by name with a quality at least that of
+    text/plain; no Accept, `*/*` alone, or a preference for text keep the .NET service's plain-text answer."""
+    ranges = list(_media_ranges(accept or ""))
+    json_quality, json_range = _quality_of("application/json", ranges)
+    text_quality, _ = _quality_of("text/plain", ranges)
+    return json_range not in (None, "*/*") and json_quality > 0 and json_quality >= text_quality
 
 
 def _success_response(issued: IssuedContactToken, accept: str | None) -> func.HttpResponse:

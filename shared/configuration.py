@@ -15,7 +15,15 @@ from collections.abc import Callable, Mapping
 from shared.app_configuration import AppConfigurationLoader
 from shared.errors import ServiceUnavailable
 from shared.refreshing import RefreshingValue
-from shared.settings import SETTINGS, ConfigurationError, Settings, effective_values, parse_settings
+from shared.settings import (
+    SETTINGS,
+    ConfigurationError,
+    SettingProblem,
+    Settings,
+    app_config_endpoint_problem,
+    effective_values,
+    parse_settings,
+)
 
 APP_CONFIG_REFRESH_SECONDS = 30.0
 APP_CONFIG_COLD_RETRY_SECONDS = 5.0
@@ -43,7 +51,9 @@ class ConfigurationProvider:
         env_values = effective_values(self._environment)
         endpoint = env_values.get("APP_CONFIG_ENDPOINT")
         self._store: StoreLoader | None = None
-        if endpoint:
+        # A malformed endpoint is a configuration error to report by name, not a store that is "unreachable".
+        self._endpoint_problem = app_config_endpoint_problem(endpoint)
+        if endpoint and self._endpoint_problem is None:
             self._store = store_loader_factory(endpoint, env_values.get("APP_CONFIG_LABEL"))
         self._state: RefreshingValue[Settings | ConfigurationError] = RefreshingValue(
             self._load,
@@ -55,6 +65,8 @@ class ConfigurationProvider:
         )
 
     def _load(self) -> Settings | ConfigurationError:
+        if self._endpoint_problem is not None:
+            return ConfigurationError([SettingProblem("APP_CONFIG_ENDPOINT", self._endpoint_problem)])
         sources = dict(self._environment)
         if self._store is not None:
             store_values = self._store()  # raises when unreachable: the last good settings stay

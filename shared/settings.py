@@ -201,6 +201,23 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def app_config_endpoint_problem(endpoint: str | None) -> str | None:
+    """What is wrong with an App Configuration endpoint, or None when it is usable (or not set)."""
+    if endpoint is None:
+        return None
+    try:
+        parts = urlsplit(endpoint)
+        host = parts.hostname
+        _ = parts.port
+    except ValueError as error:
+        return f"is not a valid URL ({error})"
+    if parts.scheme != "https" or not host:
+        return "must be an https URL like https://<store>.azconfig.io"
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        return "must be the store's endpoint only, without a path, query or fragment"
+    return None
+
+
 def split_list(raw: str | None) -> list[str]:
     if not raw:
         return []
@@ -265,6 +282,8 @@ class _Parser:
         if not scopes:
             self.problem("REQUIRED_SCOPES", "must name at least one scope")
         client_apps = [c.lower() for c in split_list(self.values.get("ALLOWED_CLIENT_APP_IDS"))]
+        for client_app in client_apps:
+            self.guid("ALLOWED_CLIENT_APP_IDS", client_app)
 
         widget_id = self.required("CONNECT_WIDGET_ID")
         secret = self.values.get("CONNECT_WIDGET_SECRET")
@@ -290,15 +309,34 @@ class _Parser:
             customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM"),
             custom_attributes=self.custom_attributes(),
             verbose_log=self.boolean("VERBOSE_LOG"),
-            app_config_endpoint=self.values.get("APP_CONFIG_ENDPOINT"),
-            app_config_label=self.values.get("APP_CONFIG_LABEL"),
+            app_config_endpoint=self.app_config_endpoint(),
+            app_config_label=self.app_config_label(),
         )
+
+    def app_config_endpoint(self) -> str | None:
+        endpoint = self.values.get("APP_CONFIG_ENDPOINT")
+        problem = app_config_endpoint_problem(endpoint)
+        if problem:
+            self.problem("APP_CONFIG_ENDPOINT", problem)
+        return endpoint
+
+    def app_config_label(self) -> str | None:
+        label = self.values.get("APP_CONFIG_LABEL")
+        if label is not None and ("*" in label or "," in label):
+            # In App Configuration's label filter `*` is a wildcard and `,` separates labels: never one label.
+            self.problem("APP_CONFIG_LABEL", "must be one label, without '*' or ','")
+        return label
 
     def authority(self, tenant_id: str) -> str:
         raw = self.values.get("ENTRA_AUTHORITY") or f"https://{ENTRA_PUBLIC_AUTHORITY_HOST}/{tenant_id}/v2.0"
         authority = raw.rstrip("/")
-        parts = urlsplit(authority)
-        host = parts.hostname or ""
+        try:
+            parts = urlsplit(authority)
+            host = parts.hostname or ""
+            _ = parts.port  # a port that is not a number in 0..65535 raises here, not at the first fetch
+        except ValueError as error:
+            self.problem("ENTRA_AUTHORITY", f"is not a valid URL ({error})")
+            return authority
         if parts.scheme == "http" and not is_loopback_host(host):
             self.problem("ENTRA_AUTHORITY", "plain http is accepted only for loopback hosts; use https")
         elif parts.scheme not in ("http", "https") or not host:
@@ -321,7 +359,7 @@ class _Parser:
             return None
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             self.problem("CONNECT_SEGMENT_ATTRIBUTES", "is not valid JSON")
             return None
         if not isinstance(parsed, dict):

@@ -77,6 +77,42 @@ def test_plain_text_by_default_like_the_existing_service(configured: FakeEntra) 
     assert decode_contact_token(response.get_body().decode())["attributes"]["name"] == "Ada Lovelace"
 
 
+# Accept by preference (RFC 9110 section 12.5.1): JSON only when application/json (or application/*) is named and
+# preferred at least as much as text/plain.
+ACCEPT_TABLE = [
+    (None, False),
+    ("", False),
+    ("*/*", False),
+    ("text/plain", False),
+    ("application/json", True),
+    ("APPLICATION/JSON", True),
+    ("application/json; charset=utf-8", True),
+    ("application/*", True),
+    ("text/html, application/json;q=0.5", True),
+    ("text/plain, application/json;q=0.5", False),
+    ("text/plain;q=0.5, application/json", True),
+    ("text/plain, application/json", True),
+    ("application/json, text/plain", True),
+    ("application/json;q=0.5, text/plain;q=0.5", True),
+    ("application/json;q=0.5, */*", False),
+    ("application/json, */*;q=0.1", True),
+    ("application/*;q=0.8, text/*;q=0.9", False),
+    ("text/*;q=0.5, application/json;q=0.6", True),
+    ("application/json;q=0", False),
+    ("application/json;q=0, application/*", False),
+    ("application/json;q=1.5", False),
+    ("application/json;q=abc", False),
+    ("application/jsonx", False),
+    ("application", False),
+    ("text/html", False),
+]
+
+
+@pytest.mark.parametrize(("accept", "json_answer"), ACCEPT_TABLE)
+def test_accept_is_chosen_by_preference(accept: str | None, json_answer: bool) -> None:
+    assert function_app.wants_json(accept) is json_answer
+
+
 @pytest.mark.parametrize("accept", ["application/json", "text/html, application/json;q=0.5", "APPLICATION/JSON"])
 def test_json_when_asked(configured: FakeEntra, accept: str) -> None:
     response = call(f"Bearer {access_token(configured.key)}", accept=accept)
@@ -146,10 +182,14 @@ def test_keys_unavailable_is_503_with_retry_after(configured: FakeEntra) -> None
     assert problem(response)["code"] == "signing_keys_unavailable"
 
 
-def test_configuration_errors_are_503(monkeypatch: pytest.MonkeyPatch, configured: FakeEntra) -> None:
-    reconfigure(monkeypatch, CONNECT_TOKEN_TTL_SECONDS="900")
+@pytest.mark.parametrize(
+    "setting", [{"CONNECT_TOKEN_TTL_SECONDS": "900"}, {"ENTRA_AUTHORITY": "http://[::1"}], ids=["ttl", "authority"]
+)
+def test_configuration_errors_are_503(monkeypatch: pytest.MonkeyPatch, configured: FakeEntra, setting) -> None:
+    reconfigure(monkeypatch, **setting)
     response = call(f"Bearer {access_token(configured.key)}")
     assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
     body = problem(response)
     assert body["code"] == "configuration_invalid"
     assert "CONNECT_WIDGET_SECRET" not in body["detail"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from shared.configuration import ConfigurationProvider
+from shared.errors import ServiceUnavailable
 from shared.settings import (
     REQUIRED_SETTING_NAMES,
+    SECRET_SETTING_NAMES,
     SETTING_NAMES,
     ConfigurationError,
     CustomAttribute,
@@ -157,3 +162,97 @@ def test_scopes_split_on_spaces_and_commas_and_audiences_add_up() -> None:
     assert settings.required_scopes == ("JWT.Read", "Chat.Start", "Other")
     assert "api://contoso/chat" in settings.audiences
     assert settings.widget_secret.reveal() == WIDGET_SECRET
+
+
+# Every setting, with values that must be reported as a configuration error naming it (never raise, never be
+# taken as "the store is unreachable"). A setting that takes any text says why instead.
+MALFORMED_VALUES: dict[str, list[str] | str] = {
+    "ENTRA_TENANT_ID": ["not-a-guid", "72f988bf-0000-4000-8000-00000000aaa", "{72f988bf-0000-4000-8000-00000000aaaa}"],
+    "ENTRA_ALLOWED_TENANT_IDS": ["not-a-guid", f"{TENANT_ID},nope"],
+    "ENTRA_API_CLIENT_ID": ["not-a-guid", "api://x"],
+    "ENTRA_API_AUDIENCES": "any App ID URI is an audience string",
+    "ENTRA_AUTHORITY": [
+        "http://[::1",
+        "https://[::1",
+        "https://login.microsoftonline.com:port/x/v2.0",
+        "https://login.microsoftonline.com:99999/x/v2.0",
+        "ftp://login.microsoftonline.com/x/v2.0",
+        "login.microsoftonline.com/x/v2.0",
+        "https:///x/v2.0",
+        "http://login.microsoftonline.com/x/v2.0",
+        "https://login.microsoftonline.com/x/v2.0?p=1",
+        "https://login.microsoftonline.com/x/v2.0#f",
+    ],
+    "REQUIRED_SCOPES": [", ,", ","],
+    "ALLOWED_CLIENT_APP_IDS": ["not-a-guid", "6e1a1b2c-0000-4000-8000-0000000000a2 nope"],
+    "CLOCK_SKEW_SECONDS": ["abc", "-1", "301", "1e3", "1.5", "9" * 5000],
+    "CONNECT_WIDGET_ID": "free text in this release (the deployment hook checks the UUID form)",
+    "CONNECT_WIDGET_SECRET": ["Sh0rt-K3y"],
+    "CONNECT_TOKEN_TTL_SECONDS": ["0", "601", "ten", "9" * 5000],
+    "CONNECT_SEGMENT_ATTRIBUTES": [
+        "{",
+        "[]",
+        '"text"',
+        '{"connect:Subtype": 1}',
+        '{"connect:Subtype": {"ValueString": 1}}',
+        '{"": {"ValueString": "x"}}',
+        "[" * 100_000,
+        '{"a":' * 100_000,
+    ],
+    "CONNECT_CUSTOMER_ID_CLAIM": "any claim name",
+    "SSO_CUSTOM_ATTRIBUTES": [":costCenter", "department:cost center", "extn.costCenter"],
+    "VERBOSE_LOG": ["maybe", "2"],
+    "APP_CONFIG_ENDPOINT": [
+        "http://[::1",
+        "https://[::1",
+        "contoso.azconfig.io",
+        "http://contoso.azconfig.io",
+        "https://contoso.azconfig.io/kv",
+        "https://contoso.azconfig.io?x=1",
+        "https://contoso.azconfig.io:abc",
+    ],
+    "APP_CONFIG_LABEL": ["*", "prod,test"],
+}
+
+
+def test_the_malformed_values_table_covers_every_setting() -> None:
+    assert set(MALFORMED_VALUES) == set(SETTING_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [(name, value) for name, values in MALFORMED_VALUES.items() if isinstance(values, list) for value in values],
+    ids=lambda item: item[:40] if isinstance(item, str) else None,
+)
+def test_a_malformed_value_is_a_configuration_error_naming_its_setting(name: str, value: str) -> None:
+    problems = problems_of(**{name: value})
+    assert list(problems) == [name]
+    if name in SECRET_SETTING_NAMES:
+        assert value not in problems[name]
+
+
+@pytest.mark.parametrize("authority", ["http://[::1", "https://login.microsoftonline.com:port/x/v2.0"])
+def test_a_malformed_authority_answers_configuration_invalid_and_is_logged_by_name(
+    authority: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    configuration = ConfigurationProvider(base_settings(authority))
+    assert configuration.check_at_start() is None
+    with pytest.raises(ServiceUnavailable) as caught:
+        configuration.current()
+    assert (caught.value.status, caught.value.code) == (503, "configuration_invalid")
+    assert caught.value.retry_after_seconds > 0
+    errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
+    assert [message for message in errors if "at start" in message and "ENTRA_AUTHORITY: is not a valid URL" in message]
+    assert [message for message in errors if "on a request" in message and "ENTRA_AUTHORITY" in message]
+
+
+def test_a_malformed_app_configuration_endpoint_is_invalid_not_unreachable() -> None:
+    def no_store(endpoint: str, label: str | None):
+        raise AssertionError("a malformed endpoint must never reach the SDK")
+
+    configuration = ConfigurationProvider(
+        base_settings(AUTHORITY, APP_CONFIG_ENDPOINT="http://[::1"), store_loader_factory=no_store
+    )
+    with pytest.raises(ServiceUnavailable) as caught:
+        configuration.current()
+    assert caught.value.code == "configuration_invalid"
