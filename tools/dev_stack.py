@@ -5,6 +5,10 @@
 Starts the local OpenID provider over HTTPS (self-signed certificate in .dev/), the function through the
 local runner and the chat page (tools/dev_page.py, http://localhost:5173/), and prints the URLs and a ready
 `curl` line with a fresh development token. Tests use `run_stack()` to get the same stack on free ports.
+
+SIGINT (Ctrl-C), SIGTERM (a process manager, an IDE's stop button, `kill`) and SIGHUP (a closed terminal) all stop
+every process the stack started and free its ports; the exit status is 128 + the signal's number. A child that
+exits on its own stops the stack too (exit status 1), and a port already taken stops it before anything starts.
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ import argparse
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 import requests
 
@@ -32,6 +38,52 @@ from tools.local_runner import REPO_ROOT
 DEV_FOLDER = REPO_ROOT / ".dev"
 FUNCTION_PATH = "/api/AWSConnectJWT"
 START_TIMEOUT_SECONDS = 30.0
+CHILD_POLL_SECONDS = 0.5
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT arrives as KeyboardInterrupt
+
+
+class StackStopped(Exception):
+    """Raised in the main thread by a stop signal, so that every context manager of the stack unwinds."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+    for stop_signal in (*STOP_SIGNALS, signal.SIGINT):
+        signal.signal(stop_signal, signal.SIG_IGN)  # a second signal must not interrupt the clean-up
+    raise StackStopped(signum)
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on 127.0.0.1:`port` (as our servers do, with SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def taken_ports(wanted: Mapping[str, int]) -> list[str]:
+    """One line per service whose port is taken (port 0, any free port, is never taken)."""
+    return [
+        f"port {port} is already in use; the {service} needs it (stop what holds it, or choose another port)"
+        for service, port in wanted.items()
+        if port and not port_is_free(port)
+    ]
+
+
+def wait_for_children(children: Mapping[str, subprocess.Popen[bytes] | subprocess.Popen[str]]) -> str:
+    """Blocks until a child exits on its own, and says which; stop signals interrupt it."""
+    while True:
+        for name, process in children.items():
+            code = process.poll()
+            if code is not None:
+                return f"the {name} exited on its own (exit status {code})"
+        time.sleep(CHILD_POLL_SECONDS)
 
 
 @dataclass
@@ -134,12 +186,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--function-port", type=int, default=DEV_FUNCTION_PORT)
     parser.add_argument("--page-port", type=int, default=DEV_PAGE_PORT)
     args = parser.parse_args(argv)
-    page_origin = f"http://localhost:{args.page_port}"  # the function's CORS must let the page call it
+    problems = taken_ports(
+        {
+            "identity provider (--identity-port)": args.identity_port,
+            "function (--function-port)": args.function_port,
+            "chat page (--page-port)": args.page_port,
+        }
+    )
+    if problems:
+        for problem in problems:
+            print(f"dev_stack: {problem}", file=sys.stderr)
+        return 1
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, _stop_on_signal)
+    try:
+        reason = _run(args.identity_port, args.function_port, args.page_port)
+    except KeyboardInterrupt:
+        print("\nstopped by SIGINT", flush=True)
+        return 128 + signal.SIGINT
+    except StackStopped as stopped:
+        print(f"\nstopped by {stopped}", flush=True)
+        return 128 + stopped.signum
+    print(f"dev_stack: {reason}; stopped the stack", file=sys.stderr, flush=True)
+    return 1
+
+
+def _run(identity_port: int, function_port: int, page_port: int) -> str:
+    """Runs the stack until a child exits on its own (returns why) or a stop signal unwinds it."""
+    page_origin = f"http://localhost:{page_port}"  # the function's CORS must let the page call it
     with (
-        run_stack(
-            identity_port=args.identity_port, function_port=args.function_port, cors=page_origin, quiet=False
-        ) as stack,
-        serve_page(development_config(stack.identity.issuer, stack.function_url), port=args.page_port) as page,
+        run_stack(identity_port=identity_port, function_port=function_port, cors=page_origin, quiet=False) as stack,
+        serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
     ):
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
@@ -154,11 +231,9 @@ def main(argv: list[str] | None = None) -> int:
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            print("\nstopping", flush=True)
-    return 0
+        return wait_for_children(
+            {"identity provider": stack.identity.process, "function runner": stack.function_process}
+        )
 
 
 if __name__ == "__main__":
