@@ -50,15 +50,22 @@ class DevPageError(RuntimeError):
     pass
 
 
-def development_config(authority: str, contact_token_url: str) -> dict[str, Any]:
-    """config.json for the local stack: the local identity provider (OIDC mode) and the local function."""
-    authority_host = urlsplit(authority).netloc
+def development_config(authority: str, contact_token_url: str, *, token_issuer: str | None = None) -> dict[str, Any]:
+    """config.json for the local stack: the local identity provider (OIDC mode) and the local function.
+
+    `token_issuer`: the provider's issuer when its host is not the authority's (External ID mode). MSAL v5 checks
+    the discovery document's issuer against the authority and accepts another host only when it is one of
+    `knownAuthorities` (or matches External ID's own <tenant-id>.ciamlogin.com pattern), so it is listed there.
+    """
+    known = [urlsplit(authority).netloc]
+    if token_issuer and urlsplit(token_issuer).netloc not in known:
+        known.append(urlsplit(token_issuer).netloc)
     return {
         "msal": {
             "clientId": DEV_SPA_CLIENT_ID,
             "authority": authority,
             "apiScope": DEV_API_SCOPE,
-            "knownAuthorities": [authority_host],
+            "knownAuthorities": known,
             "protocolMode": "OIDC",
         },
         "api": {"contactTokenUrl": contact_token_url},

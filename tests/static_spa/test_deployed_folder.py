@@ -53,7 +53,7 @@ def swa_cli_config_files(folder: Path) -> list[Path]:
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, timeout=180)  # noqa: S603
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, timeout=180)
 
 
 def test_the_deployed_folder_holds_one_staticwebapp_config_json_and_it_is_the_narrowed_one(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_the_deployed_folder_holds_one_staticwebapp_config_json_and_it_is_the_na
     assert found == [deployed]
 
     expected = json.loads(
-        subprocess.run(  # noqa: S603 - fixed program and arguments
+        subprocess.run(
             ["node", str(project / "scripts" / "csp.mjs"), str(deployed.parent / "config.json"), "--headers"],
             check=True,
             capture_output=True,
