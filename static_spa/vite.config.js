@@ -6,7 +6,9 @@ import { defineConfig } from "vite";
 // development stand-in; every other mode (production builds, tests) leaves it out. A define, not
 // import.meta.env.DEV, so that a development-mode *build* (served by the local stack) keeps the stand-in.
 export default defineConfig(({ mode }) => ({
-  plugins: [shipStaticWebAppConfig()],
+  // Development builds (dist-development/) get no staticwebapp.config.json: the Static Web Apps CLI that azd runs
+  // searches all of static_spa/ for that name and keeps the last one, so only dist/ may hold one.
+  plugins: mode === "development" ? [] : [shipStaticWebAppConfig()],
   define: {
     __CONNECT_DEVELOPMENT_WIDGET__: JSON.stringify(mode === "development"),
   },
@@ -28,7 +30,11 @@ export default defineConfig(({ mode }) => ({
   },
 }));
 
-// Azure Static Web Apps reads staticwebapp.config.json from the deployed folder: ship the one source copy.
+// Azure Static Web Apps reads staticwebapp.config.json from the deployed folder. The source is kept as
+// staticwebapp.base.json so that the built copy (narrowed by scripts/csp.mjs at deploy time) is the only file of
+// that name under static_spa/.
+const STATIC_WEB_APP_BASE = "staticwebapp.base.json";
+
 function shipStaticWebAppConfig() {
   return {
     name: "ship-staticwebapp-config",
@@ -37,7 +43,7 @@ function shipStaticWebAppConfig() {
       this.emitFile({
         type: "asset",
         fileName: "staticwebapp.config.json",
-        source: readFileSync(resolve(import.meta.dirname, "staticwebapp.config.json"), "utf8"),
+        source: readFileSync(resolve(import.meta.dirname, STATIC_WEB_APP_BASE), "utf8"),
       });
     },
   };

@@ -1,8 +1,8 @@
 """Development tool: serves the customer chat page (a development build of static_spa/) on loopback.
 
 The page is built with `vite build --mode development` (the Amazon Connect widget replaced by the development
-panel), and served with the same headers as staticwebapp.config.json, its Content-Security-Policy narrowed to
-the local identity provider and function (static_spa/scripts/csp.mjs), plus a generated config.json.
+panel), and served with the headers a deployment sends: staticwebapp.base.json narrowed to the local identity
+provider, function and widget by the deploy hook's static_spa/scripts/csp.mjs, plus a generated config.json.
 NOT a production host: Azure Static Web Apps is. Development and tests only.
 """
 
@@ -29,6 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SPA_DIR = REPO_ROOT / "static_spa"
 BUILD_DIR = SPA_DIR / "dist-development"
 BUILD_STAMP = BUILD_DIR / ".source-hash"
+# The Static Web Apps configuration source; builds ship it as staticwebapp.config.json (production builds only).
+STATIC_WEB_APP_BASE = SPA_DIR / "staticwebapp.base.json"
 DEV_PAGE_PORT = 5173
 BUILD_TIMEOUT_SECONDS = 120
 # What the build depends on: a change to any of these makes the next start rebuild.
@@ -48,15 +50,22 @@ class DevPageError(RuntimeError):
     pass
 
 
-def development_config(authority: str, contact_token_url: str) -> dict[str, Any]:
-    """config.json for the local stack: the local identity provider (OIDC mode) and the local function."""
-    authority_host = urlsplit(authority).netloc
+def development_config(authority: str, contact_token_url: str, *, token_issuer: str | None = None) -> dict[str, Any]:
+    """config.json for the local stack: the local identity provider (OIDC mode) and the local function.
+
+    `token_issuer`: the provider's issuer when its host is not the authority's (External ID mode). MSAL v5 checks
+    the discovery document's issuer against the authority and accepts another host only when it is one of
+    `knownAuthorities` (or matches External ID's own <tenant-id>.ciamlogin.com pattern), so it is listed there.
+    """
+    known = [urlsplit(authority).netloc]
+    if token_issuer and urlsplit(token_issuer).netloc not in known:
+        known.append(urlsplit(token_issuer).netloc)
     return {
         "msal": {
             "clientId": DEV_SPA_CLIENT_ID,
             "authority": authority,
             "apiScope": DEV_API_SCOPE,
-            "knownAuthorities": [authority_host],
+            "knownAuthorities": known,
             "protocolMode": "OIDC",
         },
         "api": {"contactTokenUrl": contact_token_url},
@@ -114,30 +123,30 @@ def build_development_page() -> Path:
     return BUILD_DIR
 
 
-def content_security_policy(config: Mapping[str, Any]) -> str:
-    """The production policy generator, fed the local origins (so the browser tests exercise the real policy)."""
+def static_web_app_headers(config: Mapping[str, Any]) -> dict[str, str]:
+    """The production headers for `config`: staticwebapp.base.json narrowed by the deploy hook's own command.
+
+    Runs `csp.mjs CONFIG --write` on a copy of the base file, exactly as the predeploy hook does on
+    dist/staticwebapp.config.json, so the browser tests run under the headers a deployment would send.
+    """
     node = shutil.which("node")
     if node is None:
         raise DevPageError("Node.js is needed to compute the page's Content-Security-Policy")
     with tempfile.TemporaryDirectory(prefix="dev-page-") as folder:
         config_file = Path(folder) / "config.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")
+        target = Path(folder) / "staticwebapp.config.json"
+        shutil.copyfile(STATIC_WEB_APP_BASE, target)
         result = subprocess.run(  # noqa: S603 - fixed program and arguments
-            [node, str(SPA_DIR / "scripts" / "csp.mjs"), str(config_file), "--header"],
+            [node, str(SPA_DIR / "scripts" / "csp.mjs"), str(config_file), "--write", str(target)],
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         )
-    if result.returncode != 0 or not result.stdout.strip():
-        raise DevPageError(f"csp.mjs failed: {result.stderr.strip()[:500]}")
-    return result.stdout.strip()
-
-
-def static_web_app_headers(policy: str) -> dict[str, str]:
-    """staticwebapp.config.json's global headers, with the policy for this stack's origins."""
-    swa = json.loads((SPA_DIR / "staticwebapp.config.json").read_text(encoding="utf-8"))
-    return {**swa.get("globalHeaders", {}), "Content-Security-Policy": policy}
+        if result.returncode != 0:
+            raise DevPageError(f"csp.mjs failed: {result.stderr.strip()[:500]}")
+        return dict(json.loads(target.read_text(encoding="utf-8"))["globalHeaders"])
 
 
 @dataclass
@@ -183,7 +192,7 @@ def _handler(root: Path, config_body: bytes, headers: Mapping[str, str]) -> type
                 candidate = candidate / "index.html"
             if candidate.is_file():
                 return candidate
-            # navigationFallback, as staticwebapp.config.json: extension-less paths get the page.
+            # navigationFallback, as staticwebapp.base.json: extension-less paths get the page.
             return resolved_root / "index.html" if "." not in path.rsplit("/", 1)[-1] else None
 
         def _send(self, status: HTTPStatus, body: bytes, content_type: str, send_body: bool) -> None:
@@ -206,19 +215,21 @@ def serve_page(
     *,
     port: int = 0,
     root: Path | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Iterator[PageServer]:
     """Serves the development build on http://localhost:<port>/ with `config` as config.json.
 
     `config` is a mapping (served as JSON, and used for the CSP) or raw bytes (tests of a broken config.json;
-    the CSP then allows only the page itself).
+    the CSP then allows only the page itself). `headers` replaces the computed ones (regression tests of an
+    older policy).
     """
     root = root or build_development_page()
     if isinstance(config, bytes):
         body, policy_source = config, development_config("https://localhost", "http://localhost/")
     else:
         body, policy_source = json.dumps(config, indent=2).encode(), config
-    headers = static_web_app_headers(content_security_policy(policy_source))
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, body, headers))
+    served_headers = dict(headers) if headers is not None else static_web_app_headers(policy_source)
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, body, served_headers))
     server.daemon_threads = True
     actual_port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name="dev-page", daemon=True)

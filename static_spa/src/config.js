@@ -7,6 +7,11 @@ const HOST_AND_PORT = /^[a-z0-9.-]+(:\d{1,5})?$/i;
 const CSS_COLOR = /^#[0-9a-f]{3,8}$/i;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const PROTOCOL_MODES = new Set(["AAD", "OIDC"]);
+// What the widget offers (its Amazon Connect configuration decides; the page's words and headers follow).
+const WIDGET_MODES = new Set(["chat", "voice", "video"]);
+const CALLING_MODES = new Set(["voice", "video"]);
+// An extra origin a calling widget may connect to: https or wss, a host (optionally *.-prefixed), a port.
+const CONNECT_ORIGIN = /^(https|wss):\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/i;
 
 export class ConfigError extends Error {
   /** @param {{field: string, message: string}[]} problems */
@@ -68,8 +73,18 @@ export function validateConfig(raw) {
       snippetId: check.string(widget, "widget.snippetId", /^\S+$/, "must be the snippetId from the snippet."),
       styles: check.styles(widget, "widget.styles"),
       supportedMessagingContentTypes: check.contentTypes(widget, "widget.supportedMessagingContentTypes"),
+      modes: check.modes(widget, "widget.modes"),
+      callFrameOrigin: undefined,
+      callingOrigins: undefined,
     },
   };
+  const calls = (config.widget.modes ?? []).some((mode) => CALLING_MODES.has(mode));
+  config.widget.callFrameOrigin = check.callingOnly(widget, "widget.callFrameOrigin", calls, () =>
+    check.origin(widget, "widget.callFrameOrigin"),
+  );
+  config.widget.callingOrigins = check.callingOnly(widget, "widget.callingOrigins", calls, () =>
+    check.optionalStringList(widget, "widget.callingOrigins", CONNECT_ORIGIN, "https:// or wss:// origin"),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(config);
 }
@@ -135,6 +150,32 @@ class Checker {
     const value = parent[leaf(field)];
     if (value === undefined) return fallback;
     if (!allowed.has(value)) return this.fail(field, `must be one of ${[...allowed].join(", ")}.`);
+    return value;
+  }
+
+  modes(parent, field) {
+    const value = parent[leaf(field)];
+    if (value === undefined) return ["chat"];
+    const valid =
+      Array.isArray(value) &&
+      value.length > 0 &&
+      value.every((mode) => WIDGET_MODES.has(mode)) &&
+      new Set(value).size === value.length;
+    if (!valid) return this.fail(field, `must be a non-empty list, without repeats, of ${[...WIDGET_MODES].join(", ")}.`);
+    return [...value];
+  }
+
+  /** A field that only means something when the widget offers calls: refused otherwise, so it is not ignored. */
+  callingOnly(parent, field, calls, read) {
+    if (parent[leaf(field)] === undefined) return undefined;
+    if (!calls) return this.fail(field, 'is only used when widget.modes includes "voice" or "video".');
+    return read();
+  }
+
+  origin(parent, field) {
+    const value = this.url(parent, field, { httpsOnly: true });
+    if (value === undefined) return undefined;
+    if (new URL(value).origin !== value) return this.fail(field, 'must be an origin only, such as "https://host.example".');
     return value;
   }
 

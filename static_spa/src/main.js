@@ -3,7 +3,7 @@ import { startSession } from "./auth.js";
 import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
-import { customerMessageFor } from "./messages.js";
+import { customerMessageFor, wordsFor } from "./messages.js";
 import { createView } from "./view.js";
 import { configureWidget, installCommandQueue, loadWidgetScript } from "./widget.js";
 
@@ -20,6 +20,9 @@ async function main() {
     );
     return;
   }
+  const modes = config.widget.modes;
+  view.useWords(wordsFor(modes));
+  const messageFor = (error) => customerMessageFor(error, modes);
 
   let session;
   try {
@@ -27,11 +30,11 @@ async function main() {
   } catch {
     // A failed sign-in response or an unreachable authority: offer a clean sign-in rather than a dead page.
     view.showSignedOut(() => window.location.reload());
-    view.showCustomerMessage(customerMessageFor(null));
+    view.showCustomerMessage(messageFor(null));
     return;
   }
   // An unreachable authority fails the sign-in redirect before it leaves the page: say so instead of nothing.
-  const signIn = () => session.signIn().catch(() => view.showCustomerMessage(customerMessageFor(null)));
+  const signIn = () => session.signIn().catch(() => view.showCustomerMessage(messageFor(null)));
   if (!session.account) {
     view.showSignedOut(signIn);
     return;
@@ -48,7 +51,7 @@ async function main() {
     tokens,
     fallbackName: name,
     onSuccess: () => view.clearCustomerMessage(),
-    onFailure: (error) => view.showCustomerMessage(customerMessageFor(error), signIn),
+    onFailure: (error) => view.showCustomerMessage(messageFor(error), signIn),
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 

@@ -12,6 +12,14 @@ export function createView(doc) {
   }
 
   return {
+    /** The page's words for what the widget offers (messages.js wordsFor). */
+    useWords({ heading, signedOut, signedIn }) {
+      doc.title = heading;
+      $("heading").textContent = heading;
+      $("signed-out-text").textContent = signedOut;
+      $("signed-in-text").textContent = signedIn;
+    },
+
     showConfigProblems(problems) {
       const list = $("config-problem-list");
       list.replaceChildren(

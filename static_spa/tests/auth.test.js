@@ -1,6 +1,7 @@
 import { BrowserAuthError, InteractionRequiredAuthError, ProtocolMode } from "@azure/msal-browser";
 import { describe, expect, it } from "vitest";
 import { msalConfiguration, renewalFailure, startSession } from "../src/auth.js";
+import { validateConfig } from "../src/config.js";
 import { FailureKind } from "../src/contact-token.js";
 import { validConfig } from "./fixtures.js";
 
@@ -24,6 +25,21 @@ describe("MSAL configuration from config.json", () => {
     const config = msalConfiguration(msal, "http://localhost:5173");
     expect(config.auth.knownAuthorities).toEqual(["localhost:8443"]);
     expect(config.system.protocolMode).toBe(ProtocolMode.OIDC);
+  });
+});
+
+describe("Entra External ID from config.json alone", () => {
+  it("takes a ciamlogin.com authority, or a custom URL domain with knownAuthorities, through the same bridge", () => {
+    const tenant = "00000000-0000-0000-0000-00000000e1d0";
+    const raw = validConfig();
+    raw.msal.authority = `https://login.contoso.example/${tenant}`; // custom URL domain in front of ciamlogin.com
+    raw.msal.knownAuthorities = ["login.contoso.example"];
+    const { msal } = validateConfig(raw);
+    const config = msalConfiguration(msal, "https://chat.example");
+    expect(config.auth.authority).toBe(`https://login.contoso.example/${tenant}`);
+    expect(config.auth.knownAuthorities).toEqual(["login.contoso.example"]);
+    expect(config.auth.redirectUri).toBe("https://chat.example/redirect.html");
+    expect(config.system.protocolMode).toBe(ProtocolMode.AAD);
   });
 });
 

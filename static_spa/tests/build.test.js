@@ -47,6 +47,14 @@ describe("vite build", () => {
     expect(production.text.includes("acquireTokenSilent")).toBe(true);
   });
 
+  it("ships staticwebapp.config.json only in production builds, copied from staticwebapp.base.json", () => {
+    // The Static Web Apps CLI keeps the last staticwebapp.config.json it finds under static_spa/: a development
+    // build in dist-development/ must not add a second one.
+    expect(development.files).not.toContain("staticwebapp.config.json");
+    const shipped = readFileSync(join(production.outDir, "staticwebapp.config.json"), "utf8");
+    expect(shipped).toBe(readFileSync(join(root, "staticwebapp.base.json"), "utf8"));
+  });
+
   it("never writes tokens to the console in page code", () => {
     const pageSources = readdirSync(join(root, "src"), { recursive: true }).filter((f) => f.endsWith(".js"));
     for (const file of pageSources) {

@@ -51,10 +51,38 @@ describe("validateConfig", () => {
     ["widget.styles", (c) => delete c.widget.styles],
     ["widget.styles.openChat.color", (c) => (c.widget.styles.openChat.color = "red; background: url(x)")],
     ["widget.supportedMessagingContentTypes", (c) => (c.widget.supportedMessagingContentTypes = ["text/markdown"])],
+    ["widget.modes", (c) => (c.widget.modes = [])],
+    ["widget.modes", (c) => (c.widget.modes = ["chat", "phone"])],
+    ["widget.modes", (c) => (c.widget.modes = ["voice", "voice"])],
+    ["widget.modes", (c) => (c.widget.modes = "video")],
+    ["widget.callFrameOrigin", (c) => (c.widget.callFrameOrigin = "https://calls.example")], // chat only: refused
+    ["widget.callingOrigins", (c) => (c.widget.callingOrigins = ["https://media.example"])], // chat only: refused
+    ["widget.callFrameOrigin", (c) => Object.assign(c.widget, { modes: ["video"], callFrameOrigin: "https://x.example/frame" })],
+    ["widget.callFrameOrigin", (c) => Object.assign(c.widget, { modes: ["voice"], callFrameOrigin: "http://x.example" })],
+    ["widget.callingOrigins", (c) => Object.assign(c.widget, { modes: ["voice"], callingOrigins: ["https://*"] })],
+    ["widget.callingOrigins", (c) => Object.assign(c.widget, { modes: ["voice"], callingOrigins: ["wss://x.example/path"] })],
+    ["widget.callingOrigins", (c) => Object.assign(c.widget, { modes: ["voice"], callingOrigins: ["http://x.example"] })],
   ])("names %s when it is wrong", (field, breakIt) => {
     const raw = validConfig();
     breakIt(raw);
     expect(fieldsOf(raw)).toEqual([field]);
+  });
+
+  it("offers chat only unless widget.modes says otherwise", () => {
+    expect(validateConfig(validConfig()).widget.modes).toEqual(["chat"]);
+  });
+
+  it("accepts calling modes with their optional origins", () => {
+    const raw = validConfig();
+    Object.assign(raw.widget, {
+      modes: ["chat", "voice", "video"],
+      callFrameOrigin: "https://calls0000000.cloudfront.net",
+      callingOrigins: ["wss://*.media.example", "https://signal.example:8443"],
+    });
+    const widget = validateConfig(raw).widget;
+    expect(widget.modes).toEqual(["chat", "voice", "video"]);
+    expect(widget.callFrameOrigin).toBe("https://calls0000000.cloudfront.net");
+    expect(widget.callingOrigins).toEqual(["wss://*.media.example", "https://signal.example:8443"]);
   });
 
   it("reports every wrong field at once, with a message an administrator can act on", () => {

@@ -2,13 +2,34 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import { FailureKind } from "../src/contact-token.js";
-import { MESSAGES } from "../src/messages.js";
+import { MESSAGES, customerMessageFor, wordsFor } from "../src/messages.js";
 import { createView } from "../src/view.js";
 
 const page = readFileSync(resolve(import.meta.dirname, "../index.html"), "utf8");
 
 beforeEach(() => {
   document.documentElement.innerHTML = page.replace(/<!doctype html>/i, "");
+});
+
+describe("the page's words follow the widget's modes", () => {
+  it("says chat for a chat widget, chat or call when it also calls, call for a calling-only widget", () => {
+    const view = createView(document);
+    view.useWords(wordsFor(["chat"]));
+    expect(document.getElementById("heading").textContent).toBe("Chat with us");
+    view.useWords(wordsFor(["chat", "voice", "video"]));
+    expect(document.title).toBe("Chat or call us");
+    expect(document.getElementById("signed-in-text").textContent).toMatch(/chat with us or call us/);
+    expect(document.getElementById("signed-out-text").textContent).toMatch(/chat with us or call us/);
+    view.useWords(wordsFor(["video"]));
+    expect(document.getElementById("heading").textContent).toBe("Call us");
+  });
+
+  it("tells the customer what failed in the same words", () => {
+    const expired = { kind: FailureKind.SIGN_IN_AGAIN };
+    expect(customerMessageFor(expired).text).toBe(MESSAGES.sign_in_again);
+    expect(customerMessageFor(expired, ["chat", "voice"]).text).toMatch(/start a chat or a call/);
+    expect(customerMessageFor(null, ["voice"]).text).toBe("Calls are unavailable right now. Please try again later.");
+  });
 });
 
 describe("page states", () => {

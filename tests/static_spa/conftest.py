@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.static_spa.browser import CHROMIUM_ARGS, RecordedPage, chromium_path, open_page
-from tools.dev_page import PageServer, development_config, serve_page
-from tools.dev_stack import DevStack, free_port, run_stack
+from tools.dev_certificate import ensure_localhost_certificate
+from tools.dev_page import SPA_DIR, PageServer, development_config, npm_executable, serve_page
+from tools.dev_stack import DEV_FOLDER, DevStack, free_port, run_stack
+
+# The stand-ins for Amazon Connect's widget script and its frame live beside this file.
+WIDGET_DIR = Path(__file__).resolve().parent
+WIDGET_FILE = "fake_connect_widget.js"
 
 
 @dataclass
@@ -18,6 +29,7 @@ class ChatStack:
     stack: DevStack
     page: PageServer
     production_page_port: int  # a second origin the function accepts, for the production build
+    spare_page_ports: tuple[int, ...]  # more origins the function accepts (pages served with other headers)
 
     @property
     def function_url(self) -> str:
@@ -28,12 +40,13 @@ class ChatStack:
 def chat_stack() -> Iterator[ChatStack]:
     """Identity provider (HTTPS), function and page, as `scripts/run` starts them, on free loopback ports."""
     page_port, production_page_port = free_port(), free_port()
-    origins = f"http://localhost:{page_port},http://localhost:{production_page_port}"
+    spare_ports = (free_port(), free_port(), free_port())
+    origins = ",".join(f"http://localhost:{port}" for port in (page_port, production_page_port, *spare_ports))
     with (
         run_stack(cors=origins) as stack,
         serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
     ):
-        yield ChatStack(stack, page, production_page_port)
+        yield ChatStack(stack, page, production_page_port, spare_ports)
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +66,48 @@ def recorded(browser: Browser) -> Iterator[RecordedPage]:
         yield page
     finally:
         page.context.close()
+
+
+@pytest.fixture(scope="session")
+def production_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The production build (the real widget script is loaded from config.json), into a temporary folder."""
+    out = tmp_path_factory.mktemp("production-build")
+    subprocess.run(
+        [
+            npm_executable(),
+            "run",
+            "--silent",
+            "build",
+            "--",
+            "--outDir",
+            str(out),
+            "--emptyOutDir",
+            "--logLevel",
+            "warn",
+        ],
+        cwd=SPA_DIR,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def widget_host() -> Iterator[str]:
+    """HTTPS on loopback (config.json only accepts an https widget script), with the stack's test certificate."""
+    certificate = ensure_localhost_certificate(DEV_FOLDER)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(WIDGET_DIR))
+    handler.log_message = lambda *_args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate.cert_file, certificate.key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -1,7 +1,12 @@
 // Test stand-in for Amazon Connect's hosted widget script (amazon-connect-chat-interface-client.js), which needs
 // AWS. Like the real script it drains the window.amazon_connect command queue; its launcher button starts a chat
 // by calling the page's customerDisplayName and authenticate callbacks, and shows what it was handed.
+// Its call buttons start a web or video call the way a hosted widget does: the contact token from authenticate
+// goes to the widget's own frame (fake_call_frame.html, served from this script's origin, not the page's), which
+// opens the microphone (and camera) there. The frame asks for them with an allow attribute; whether it gets
+// them is for the page's Permissions-Policy to decide.
 (function () {
+  var widgetOrigin = new URL(document.currentScript.src).origin;
   var settings = {};
   var queued = (window.amazon_connect && window.amazon_connect.ac) || [];
   queued.forEach(function (args) {
@@ -28,5 +33,44 @@
       handedOver.dataset.snippetId = settings.snippetId;
     });
   };
-  document.body.append(launcher, handedOver);
+  var callResult = document.createElement("output");
+  callResult.id = "fake-widget-call-result";
+  callResult.hidden = true;
+
+  function startCall(video) {
+    settings.customerDisplayName(function (name) {
+      callResult.dataset.displayName = name;
+    });
+    settings.authenticate(function (token) {
+      var frame = document.createElement("iframe");
+      frame.id = "fake-widget-call-frame";
+      frame.allow = video ? "microphone; camera" : "microphone";
+      frame.src = widgetOrigin + "/fake_call_frame.html";
+      frame.onload = function () {
+        frame.contentWindow.postMessage({ token: token, video: video }, widgetOrigin);
+      };
+      document.body.append(frame);
+    });
+  }
+  window.addEventListener("message", function (event) {
+    if (event.origin !== widgetOrigin || !event.data || event.data.type !== "fake-call-result") return;
+    callResult.dataset.outcome = event.data.outcome;
+    callResult.dataset.tracks = event.data.tracks.join(",");
+    callResult.dataset.error = event.data.error || "";
+    callResult.textContent = event.data.token;
+  });
+
+  var voiceCall = document.createElement("button");
+  voiceCall.id = "fake-widget-voice-call";
+  voiceCall.textContent = "Call (test widget)";
+  voiceCall.onclick = function () {
+    startCall(false);
+  };
+  var videoCall = document.createElement("button");
+  videoCall.id = "fake-widget-video-call";
+  videoCall.textContent = "Video call (test widget)";
+  videoCall.onclick = function () {
+    startCall(true);
+  };
+  document.body.append(launcher, handedOver, voiceCall, videoCall, callResult);
 })();

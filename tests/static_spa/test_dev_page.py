@@ -69,6 +69,9 @@ def test_sends_the_static_web_app_headers_with_a_policy_for_the_local_origins(se
         assert AUTHORITY in policy["connect-src"].split()
         assert "http://127.0.0.1:7071" in policy["connect-src"].split()
         assert "'unsafe-inline'" not in policy["script-src"]
+        # a chat-only widget (the development default): no frame gets the microphone or camera
+        features = dict(f.split("=", 1) for f in response.headers["Permissions-Policy"].split(", "))
+        assert (features["camera"], features["microphone"]) == ("()", "()")
 
 
 def test_navigation_falls_back_to_the_page_but_missing_files_are_404(server: PageServer) -> None:

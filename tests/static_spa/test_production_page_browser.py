@@ -8,12 +8,7 @@ MSAL, the local identity provider, the function, and the production Content-Secu
 
 from __future__ import annotations
 
-import ssl
-import subprocess
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
@@ -21,60 +16,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.static_spa.browser import RecordedPage
-from tests.static_spa.conftest import ChatStack
+from tests.static_spa.conftest import WIDGET_FILE, ChatStack
 from tests.static_spa.test_chat_page_browser import sign_in
-from tools.dev_certificate import ensure_localhost_certificate
 from tools.dev_defaults import DEV_USERS, DEV_WIDGET_ID, DEV_WIDGET_SECRET
-from tools.dev_page import SPA_DIR, PageServer, development_config, npm_executable, serve_page
-from tools.dev_stack import DEV_FOLDER
+from tools.dev_page import PageServer, development_config, serve_page
 
 pytestmark = pytest.mark.browser
-WIDGET_DIR = Path(__file__).resolve().parent
-WIDGET_FILE = "fake_connect_widget.js"
-
-
-@pytest.fixture(scope="module")
-def production_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("production-build")
-    subprocess.run(
-        [
-            npm_executable(),
-            "run",
-            "--silent",
-            "build",
-            "--",
-            "--outDir",
-            str(out),
-            "--emptyOutDir",
-            "--logLevel",
-            "warn",
-        ],
-        cwd=SPA_DIR,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out
-
-
-@pytest.fixture(scope="module")
-def widget_host() -> Iterator[str]:
-    """HTTPS on loopback (config.json only accepts an https widget script), with the stack's test certificate."""
-    certificate = ensure_localhost_certificate(DEV_FOLDER)
-    handler = partial(SimpleHTTPRequestHandler, directory=str(WIDGET_DIR))
-    handler.log_message = lambda *_args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(certificate.cert_file, certificate.key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,16 @@ ENTRA_ISSUER_TEMPLATE = "https://login.microsoftonline.com/{tenant}/v2.0"
 MULTI_TENANT_ISSUER = "https://login.microsoftonline.com/{tenantid}/v2.0"
 
 
+def external_id_issuer(tenant_id: str) -> str:
+    """Entra External ID's access-token issuer: the tenant GUID is the host, unlike the authority's subdomain."""
+    return f"https://{tenant_id}.ciamlogin.com/{tenant_id}/v2.0"
+
+
+def b2c_issuer(tenant_name: str, tenant_id: str) -> str:
+    """Azure AD B2C's issuer (b2clogin.com form): note the trailing slash."""
+    return f"https://{tenant_name}.b2clogin.com/{tenant_id}/v2.0/"
+
+
 @dataclass
 class FakeEntraState:
     tenant: str
@@ -38,8 +48,12 @@ class FakeEntraState:
 
 
 class FakeEntra:
-    def __init__(self, tenant: str = TENANT_ID, keys: list[SigningKey] | None = None) -> None:
-        self.state = FakeEntraState(tenant=tenant, keys=list(keys or [SigningKey.generate()]))
+    def __init__(
+        self, tenant: str = TENANT_ID, keys: list[SigningKey] | None = None, issuer: str | None = None
+    ) -> None:
+        # `tenant` is the authority's path (a GUID, or e.g. "contoso.onmicrosoft.com/B2C_1_signin" for B2C);
+        # `issuer` what the metadata names when it differs from Entra's own (External ID, B2C).
+        self.state = FakeEntraState(tenant=tenant, keys=list(keys or [SigningKey.generate()]), issuer=issuer)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -144,8 +158,10 @@ def _handler(state: FakeEntraState) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_fake_entra(tenant: str = TENANT_ID, keys: list[SigningKey] | None = None) -> Iterator[FakeEntra]:
-    server = FakeEntra(tenant, keys).start()
+def running_fake_entra(
+    tenant: str = TENANT_ID, keys: list[SigningKey] | None = None, issuer: str | None = None
+) -> Iterator[FakeEntra]:
+    server = FakeEntra(tenant, keys, issuer).start()
     try:
         yield server
     finally:

@@ -1,7 +1,8 @@
 """Development tool: starts the local OpenID provider (server.mjs, on oauth2-mock-server) and gets tokens from it.
 
 The provider issues Entra-v2-shaped access tokens (tid, oid, scp, name, preferred_username, azp, ver) so the
-function verifies them exactly as it verifies Entra's. Development and tests only.
+function verifies them exactly as it verifies Entra's; with `external_id=True` its issuer's host differs from the
+authority's, as Entra External ID's does. Development and tests only.
 """
 
 from __future__ import annotations
@@ -40,6 +41,16 @@ class DevIdentityConfig:
     spa_client_id: str = DEV_SPA_CLIENT_ID
     users: Mapping[str, Mapping[str, object]] = field(default_factory=lambda: DEV_USERS)
     access_token_lifetime_seconds: int = 3600
+    # Entra External ID mode: tokens and metadata name this issuer, whose host is not the authority's.
+    external_id: bool = False
+
+    @property
+    def token_issuer(self) -> str | None:
+        """External ID's issuer shape (https://<tenant-id>.ciamlogin.com/<tenant-id>/v2.0) on a reserved,
+        never-resolving .localhost host: nobody can mistake these development tokens for Microsoft's."""
+        if not self.external_id:
+            return None
+        return f"https://{self.tenant_id}.ciamlogin.localhost/{self.tenant_id}/v2.0"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,14 +64,20 @@ class DevIdentityConfig:
             "users": dict(self.users),
             "defaultUser": next(iter(self.users)),
             "accessTokenLifetimeSeconds": self.access_token_lifetime_seconds,
+            "tokenIssuer": self.token_issuer,
         }
 
 
 @dataclass
 class DevIdentityProvider:
-    issuer: str
+    issuer: str  # the authority: its /.well-known/openid-configuration is the metadata
     config: DevIdentityConfig
     process: subprocess.Popen[str]
+
+    @property
+    def token_issuer(self) -> str:
+        """What the metadata's `issuer` and the tokens' `iss` say (the authority itself unless External ID)."""
+        return self.config.token_issuer or self.issuer
 
     @property
     def verify(self) -> str | bool:

@@ -4,9 +4,13 @@
 // token endpoint with PKCE. This file only shapes its tokens like Microsoft Entra ID v2.0 tokens, so the function
 // verifies them exactly as it verifies Entra's. Usage: node server.mjs <config.json>
 // The config file is written by tools/dev_identity/__init__.py; it prints one JSON line when ready.
+//
+// External ID mode (config.tokenIssuer set): like Entra External ID, the metadata's `issuer` and the tokens'
+// `iss` name another host than the authority (External ID: authority <subdomain>.ciamlogin.com, issuer
+// <tenant-id>.ciamlogin.com), while every endpoint stays on the authority's host.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { OAuth2Server } from 'oauth2-mock-server';
+import { HttpServer, OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const apiPrefix = `api://${config.apiClientId}/`;
@@ -15,10 +19,32 @@ const users = config.users;
 const userForCode = new Map();
 const userForRefreshToken = new Map();
 
-const server = config.certFile
-  ? new OAuth2Server(config.keyFile, config.certFile)
-  : new OAuth2Server();
-await server.issuer.keys.generate('RS256');
+const tokenIssuer = config.tokenIssuer ?? null;
+const WELL_KNOWN = '/.well-known/openid-configuration';
+
+// The library's service behind our own listener (what OAuth2Server does), so that External ID mode can rename
+// the issuer in the discovery document without touching its endpoints.
+const issuer = new OAuth2Issuer();
+const service = new OAuth2Service(issuer);
+await issuer.keys.generate('RS256');
+const tls = config.certFile ? { key: readFileSync(config.keyFile), cert: readFileSync(config.certFile) } : undefined;
+const server = new HttpServer((req, res) => {
+  if (tokenIssuer && req.method === 'GET' && (req.url ?? '').split('?')[0] === WELL_KNOWN) renameIssuer(res);
+  service.requestHandler(req, res);
+}, tls);
+
+/** Replaces `issuer` in the discovery document the library is about to send. */
+function renameIssuer(res) {
+  const end = res.end.bind(res);
+  res.end = (chunk, ...rest) => {
+    if (res.statusCode !== 200 || chunk === undefined) return end(chunk, ...rest);
+    const document = JSON.parse(Buffer.from(chunk).toString('utf8'));
+    const body = JSON.stringify({ ...document, issuer: tokenIssuer });
+    res.removeHeader('ETag');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    return end(body);
+  };
+}
 
 function userFromRequest(req) {
   const body = req.body ?? {};
@@ -49,15 +75,16 @@ function userClaims(user, tenantId) {
   };
 }
 
-server.service.on('beforeAuthorizeRedirect', (redirect, req) => {
+service.on('beforeAuthorizeRedirect', (redirect, req) => {
   // Remember who "signed in" for this code: login_hint picks a configured user, else the default one.
   const code = redirect.url.searchParams.get('code');
   const hint = typeof req.query.login_hint === 'string' ? req.query.login_hint : '';
   if (code) userForCode.set(code, users[hint] ? hint : config.defaultUser);
 });
 
-server.service.on('beforeTokenSigning', (token, req) => {
+service.on('beforeTokenSigning', (token, req) => {
   const payload = token.payload;
+  if (tokenIssuer) payload.iss = tokenIssuer;
   const now = Math.floor(Date.now() / 1000);
   const lifetime = config.accessTokenLifetimeSeconds;
   const isAccessToken = 'scope' in payload; // the library sets `scope` on access tokens only
@@ -85,7 +112,7 @@ server.service.on('beforeTokenSigning', (token, req) => {
   payload.scp = apiScopes.length ? apiScopes.join(' ') : requested.join(' ');
 });
 
-server.service.on('beforeResponse', (response, req) => {
+service.on('beforeResponse', (response, req) => {
   const refresh = response.body?.refresh_token;
   const user = userFromRequest(req);
   if (refresh && user) userForRefreshToken.set(refresh, user.username);
@@ -94,8 +121,11 @@ server.service.on('beforeResponse', (response, req) => {
   }
 });
 
-await server.start(config.port ?? 0, config.host ?? '127.0.0.1');
-console.log(JSON.stringify({ event: 'ready', issuer: server.issuer.url }));
+const host = config.host ?? '127.0.0.1';
+await server.start(config.port ?? 0, host);
+issuer.url = server.buildIssuerUrl(host, server.address().port);
+// `issuer` is the authority (where the metadata is); `tokenIssuer` what tokens name, when it differs.
+console.log(JSON.stringify({ event: 'ready', issuer: issuer.url, tokenIssuer: tokenIssuer ?? issuer.url }));
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, async () => {
