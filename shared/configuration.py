@@ -41,6 +41,7 @@ class ConfigurationProvider:
     ) -> None:
         self._environment = {name: environ[name] for name in ALL_NAMES if name in environ}
         self._reported: set[tuple[str, str]] = set()
+        self._parsed: tuple[dict[str, str], Settings | ConfigurationError] | None = None
         env_values = effective_values(self._environment)
         options = StoreOptions.from_values(env_values)
         self._store: StoreLoader | None = store_loader_factory(options) if options else None
@@ -64,10 +65,14 @@ class ConfigurationProvider:
                     for name in (spec.name, *spec.aliases):
                         sources.pop(name, None)
             sources.update(store_values)
+        if self._parsed is not None and self._parsed[0] == sources:
+            return self._parsed[1]  # unchanged: the same object, so what is cached on it (the verifier) stays
         try:
-            return parse_settings(sources)
+            parsed: Settings | ConfigurationError = parse_settings(sources)
         except ConfigurationError as error:
-            return error
+            parsed = error
+        self._parsed = (sources, parsed)
+        return parsed
 
     def join_background(self, timeout: float = 10.0) -> None:
         self._state.join_background(timeout)

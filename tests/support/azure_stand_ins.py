@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from azure.core.credentials import AccessToken
 
@@ -45,7 +45,9 @@ class FakeCredential:
     def get_token(self, *scopes: str, **_kwargs: Any) -> AccessToken:
         with self._lock:
             self.scopes.append(scopes)
-        return AccessToken(FAKE_TOKEN_PREFIX + hashlib.sha256(" ".join(scopes).encode()).hexdigest()[:12], int(time.time()) + 3600)
+        return AccessToken(
+            FAKE_TOKEN_PREFIX + hashlib.sha256(" ".join(scopes).encode()).hexdigest()[:12], int(time.time()) + 3600
+        )
 
     def close(self) -> None:
         pass
@@ -135,7 +137,7 @@ def _handler_for(server: _HttpsServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             authorization = self.headers.get("Authorization", "")
             authorized = authorization.startswith("Bearer " + FAKE_TOKEN_PREFIX)
             status, headers, body = server.handle(self)
@@ -146,7 +148,7 @@ def _handler_for(server: _HttpsServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler
@@ -156,6 +158,7 @@ def _handler_for(server: _HttpsServer) -> type[BaseHTTPRequestHandler]:
 class Faults:
     mode: str = "ok"  # "ok", "down" (503), "throttle" (429 with retry-after-ms)
     retry_after_ms: int = 50
+    delay_seconds: float = 0.0  # before answering: lets a test see a refresh in flight
 
 
 class FakeAppConfiguration(_HttpsServer):
@@ -187,6 +190,7 @@ class FakeAppConfiguration(_HttpsServer):
     def handle(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         if not handler.headers.get("Authorization", "").startswith("Bearer " + FAKE_TOKEN_PREFIX):
             return 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, b""
+        time.sleep(self.faults.delay_seconds)
         if self.faults.mode == "down":
             return 503, {}, b'{"title":"Service Unavailable (stand-in)"}'
         if self.faults.mode == "throttle":
@@ -199,7 +203,7 @@ class FakeAppConfiguration(_HttpsServer):
         if parts.path == "/kv":
             return self._page(query.get("key", "*"), label, query.get("after"), handler.headers.get("If-None-Match"))
         if parts.path.startswith("/kv/"):
-            key = _unquote(parts.path[len("/kv/") :])
+            key = unquote(parts.path[len("/kv/") :])
             return self._one(key, label, handler.headers.get("If-None-Match"))
         return 404, {}, b""
 
@@ -234,12 +238,6 @@ class FakeAppConfiguration(_HttpsServer):
         if if_none_match in (etag, f'"{etag}"'):
             return 304, headers, b""
         return 200, headers, json.dumps(_item(key, label, kv)).encode()
-
-
-def _unquote(text: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(text)
 
 
 class FakeKeyVault(_HttpsServer):
