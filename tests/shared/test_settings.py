@@ -64,6 +64,9 @@ def test_the_catalogue_names_every_setting_of_the_contract() -> None:
         "VERBOSE_LOG",
         "APP_CONFIG_ENDPOINT",
         "APP_CONFIG_LABEL",
+        "APP_CONFIG_SENTINEL_KEY",
+        "APP_CONFIG_REFRESH_SECONDS",
+        "APP_CONFIG_SECRET_REFRESH_SECONDS",
     }
 
 
