@@ -15,7 +15,7 @@ import platform
 import pstats
 import sys
 
-from bench import cold_start, per_request, throughput
+from bench import cold_start, concurrency, memory, per_request, throughput
 from bench.provider import BenchProvider, bench_provider
 
 TARGET_FLOOR_RATIO = 4.0
@@ -64,21 +64,50 @@ def _throughput(provider: BenchProvider, requests: int, clients: int) -> None:
     )
 
 
+def _concurrency(provider: BenchProvider, requests: int) -> None:
+    print(f"\nConcurrency through the local runner ({requests} requests per level, keep-alive, loopback)")
+    print("  clients  requests/s   p50 ms   p95 ms  statuses")
+    for level in concurrency.measure(provider, requests):
+        figures = f"{level.per_second:10.0f}  {level.p50_ms:7.2f}  {level.p95_ms:7.2f}"
+        print(f"  {level.clients:7d}  {figures}  {level.statuses}")
+
+
+def _memory(provider: BenchProvider, requests: int) -> None:
+    result = memory.measure(provider, requests)
+    print(f"\nMemory of the local runner process (VmRSS) over {requests} requests after a warm-up of 1,000")
+    print("  " + ", ".join(f"{served}: {kib / 1024:.1f}" for served, kib in result.samples_kib) + " MiB")
+    print(f"  growth {result.growth_kib / 1024:+.1f} MiB  statuses {result.statuses}")
+    print(
+        f"  fresh interpreter after import: {result.import_kib / 1024:.1f} MiB; "
+        f"with the App Configuration, identity and Key Vault SDKs: {result.import_with_sdks_kib / 1024:.1f} MiB"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5000, help="timed calls per per-request measurement")
     parser.add_argument("--requests", type=int, default=3000, help="requests for the throughput run")
     parser.add_argument("--clients", type=int, default=4, help="client threads for the throughput run")
+    parser.add_argument("--level-requests", type=int, default=2000, help="requests per concurrency level")
+    parser.add_argument("--memory-requests", type=int, default=10_000, help="requests for the memory run")
+    parser.add_argument("--only", choices=("concurrency", "memory"), help="run just one of the newer measurements")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the handler")
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # the function's own logging is not what is measured here
     print(f"connect-sso bench: Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
     with bench_provider() as provider:
+        if args.only:
+            (_concurrency if args.only == "concurrency" else _memory)(
+                provider, args.level_requests if args.only == "concurrency" else args.memory_requests
+            )
+            return 0
         _per_request(provider, args.runs)
         if args.profile:
             _profile(provider, args.runs)
         _cold_start(provider)
         _throughput(provider, args.requests, args.clients)
+        _concurrency(provider, args.level_requests)
+        _memory(provider, args.memory_requests)
     return 0
 
 

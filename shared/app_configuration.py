@@ -1,27 +1,89 @@
-"""Reads our settings from Azure App Configuration, resolving Key Vault references, with one Azure credential.
+"""Our settings from Azure App Configuration, through Microsoft's provider (`azure-appconfiguration-provider`).
 
-The Azure SDKs are imported here, lazily, so a deployment that does not use App Configuration never pays for
-them at cold start.
+The provider loads the settings of one label, resolves Key Vault references with the same credential, re-reads
+the secrets every `APP_CONFIG_SECRET_REFRESH_SECONDS`, discovers replicas and fails over to them, and on
+`refresh()` checks the sentinel key with one conditional request, reloading everything only when it changed.
+`refresh()` runs in the caller's thread: shared/configuration.py calls it from its background refresh, never on
+a request's path, at most once per `APP_CONFIG_REFRESH_SECONDS` (so the provider's own interval is its minimum,
+1 s, and our refresh decides).
+
+The Azure SDKs are imported here, lazily, so a deployment without App Configuration never pays for them, and
+nothing touches the network at import: the first load runs in the start-up warm-up thread.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from shared.settings import MAX_APP_CONFIG_REFRESH_SECONDS, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS
 
 KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json"
 # Key Vault hosts of the public and sovereign clouds: a reference elsewhere is refused, not followed.
 KEY_VAULT_HOST_SUFFIXES = (".vault.azure.net", ".vault.usgovcloudapi.net", ".vault.azure.cn")
+DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
+DEFAULT_REFRESH_SECONDS = 30
+DEFAULT_SECRET_REFRESH_SECONDS = 600
+# A cold load gives up after this (the provider's default is 100 s; Flex allows 30 s for start-up). The provider
+# then sleeps until 5 s have passed since the load began (its "minimum uptime"), so a failed cold load takes 5 s.
+STARTUP_TIMEOUT_SECONDS = 5
+# azure-core's defaults are 300 s each: a black-holed store would hold the background refresh for minutes.
+CLIENT_TIMEOUTS = {"connection_timeout": 5, "read_timeout": 10}
+NO_LABEL = "\0"  # App Configuration's "no label" in filters
 
 
 class AppConfigurationError(Exception):
     """The store or a referenced secret could not be read. Messages carry names, never values."""
 
 
-def parse_key_vault_reference(key: str, value: str) -> tuple[str, str, str | None]:
-    """(vault URL, secret name, version or None) from a reference's JSON value."""
+@dataclass(frozen=True)
+class StoreOptions:
+    """What the provider needs, from the environment (the store cannot configure how it is read)."""
+
+    endpoint: str
+    label: str | None = None
+    sentinel_key: str = DEFAULT_SENTINEL_KEY
+    refresh_seconds: int = DEFAULT_REFRESH_SECONDS
+    secret_refresh_seconds: int = DEFAULT_SECRET_REFRESH_SECONDS
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> StoreOptions | None:
+        """From canonical setting values; an invalid number falls back to its default here, while the settings
+        parser reports it by name (requests then get 503 configuration_invalid)."""
+        endpoint = values.get("APP_CONFIG_ENDPOINT")
+        if not endpoint:
+            return None
+        return cls(
+            endpoint=endpoint,
+            label=values.get("APP_CONFIG_LABEL"),
+            sentinel_key=values.get("APP_CONFIG_SENTINEL_KEY") or DEFAULT_SENTINEL_KEY,
+            refresh_seconds=_whole(
+                values.get("APP_CONFIG_REFRESH_SECONDS"), DEFAULT_REFRESH_SECONDS, MAX_APP_CONFIG_REFRESH_SECONDS
+            ),
+            secret_refresh_seconds=_whole(
+                values.get("APP_CONFIG_SECRET_REFRESH_SECONDS"),
+                DEFAULT_SECRET_REFRESH_SECONDS,
+                MAX_APP_CONFIG_SECRET_REFRESH_SECONDS,
+            ),
+        )
+
+
+def _whole(raw: str | None, default: int, high: int) -> int:
+    try:
+        number = int(raw) if raw is not None else default
+    except ValueError:
+        return default
+    return number if 1 <= number <= high else default
+
+
+def parse_key_vault_reference(
+    key: str, value: str, host_suffixes: Iterable[str] = KEY_VAULT_HOST_SUFFIXES
+) -> tuple[str, str, str | None]:
+    """(vault URL, secret name, version or None) from a reference's JSON value; refuses anything but a secret
+    URI on a Key Vault host, so the credential's token is never sent elsewhere."""
     try:
         uri = json.loads(value)["uri"]
     except (ValueError, KeyError, TypeError) as error:
@@ -29,81 +91,105 @@ def parse_key_vault_reference(key: str, value: str) -> tuple[str, str, str | Non
     parts = urlsplit(uri)
     host = parts.hostname or ""
     segments = [segment for segment in parts.path.split("/") if segment]
-    if parts.scheme != "https" or not host.endswith(KEY_VAULT_HOST_SUFFIXES):
+    if parts.scheme != "https" or not host.endswith(tuple(host_suffixes)):
         raise AppConfigurationError(f"{key}: the Key Vault reference does not point at a Key Vault")
     if len(segments) not in (2, 3) or segments[0] != "secrets":
         raise AppConfigurationError(f"{key}: the Key Vault reference is not a secret URI")
     version = segments[2] if len(segments) == 3 else None
-    return f"https://{host}", segments[1], version
+    return f"https://{parts.netloc}", segments[1], version
 
 
-class AppConfigurationLoader:
-    """Loads `names` from one store. `client_factory` and `secret_reader` are seams for tests (Azure is not
-    reachable from CI); in production they build the SDK clients with DefaultAzureCredential."""
+class AppConfigurationStore:
+    """Calling it returns the current values of `names`: the first call loads, later calls refresh; it raises
+    AppConfigurationError when the store or Key Vault cannot be read (the caller keeps its last good values).
+
+    `credential` (default DefaultAzureCredential: the managed identity in Azure), `client_options` (extra keyword
+    arguments for the App Configuration client, e.g. `connection_verify`) and `keyvault_client_configs` (per
+    vault URL, the provider's own option) are what tests change to reach their loopback stand-ins."""
 
     def __init__(
         self,
-        endpoint: str,
-        label: str | None,
+        options: StoreOptions,
         names: Iterable[str],
         *,
-        list_settings: Callable[[str | None], Iterable[Any]] | None = None,
-        read_secret: Callable[[str, str, str | None], str] | None = None,
+        credential: Any = None,
+        client_options: Mapping[str, Any] | None = None,
+        keyvault_client_configs: Mapping[str, Mapping[str, Any]] | None = None,
+        key_vault_host_suffixes: Iterable[str] = KEY_VAULT_HOST_SUFFIXES,
     ) -> None:
-        self._endpoint = endpoint
-        self._label = label
+        self.options = options
         self._names = frozenset(names)
-        self._list_settings = list_settings or self._sdk_list_settings
-        self._read_secret = read_secret or self._sdk_read_secret
-        self._credential: Any = None
-        self._secret_clients: dict[str, Any] = {}
+        self._credential = credential
+        self._client_options = dict(client_options or {})
+        self._keyvault_client_configs = {url: dict(config) for url, config in (keyvault_client_configs or {}).items()}
+        self._key_vault_host_suffixes = tuple(key_vault_host_suffixes)
+        self._provider: Any = None
+        self._reload = True
 
     def __call__(self) -> dict[str, str]:
-        values: dict[str, str] = {}
         try:
-            settings = list(self._list_settings(self._label))
-        except Exception as error:
-            raise AppConfigurationError(
-                f"App Configuration {self._endpoint} could not be read: {type(error).__name__}"
-            ) from error
-        for setting in settings:
-            key = setting.key
-            if key not in self._names or setting.value is None:
-                continue
-            content_type = (setting.content_type or "").split(";")[0].strip().lower()
-            if content_type == KEY_VAULT_REFERENCE_CONTENT_TYPE:
-                vault, name, version = parse_key_vault_reference(key, setting.value)
-                try:
-                    values[key] = self._read_secret(vault, name, version)
-                except Exception as error:
-                    raise AppConfigurationError(
-                        f"{key}: secret {name!r} in {vault} could not be read: {type(error).__name__}"
-                    ) from error
+            if self._reload:
+                self._replace_provider(self._load())
+                self._reload = False
             else:
-                values[key] = setting.value
+                self._provider.refresh()
+        except Exception as error:
+            # After any failed refresh the next attempt is a full load through a new provider: provider 2.5.0
+            # empties its secret cache when a secret refresh fails and then never re-reads those secrets.
+            self._reload = True
+            status = getattr(error, "status_code", None)
+            detail = f"{type(error).__name__}{f' {status}' if status else ''}"
+            raise AppConfigurationError(
+                f"App Configuration {self.options.endpoint} could not be read: {detail}"
+            ) from error
+        return self._values()
+
+    def close(self) -> None:
+        if self._provider is not None:
+            self._provider.close()
+
+    def _values(self) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key, value in self._provider.items():
+            if key in self._names and value is not None:
+                # The provider parses JSON content types into objects; our settings parser wants the text.
+                values[key] = value if isinstance(value, str) else json.dumps(value)
         return values
 
-    def _credential_once(self) -> Any:
-        if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+    def _replace_provider(self, provider: Any) -> None:
+        old, self._provider = self._provider, provider
+        if old is not None:
+            old.close()
 
-            self._credential = DefaultAzureCredential()
+    def _load(self) -> Any:
+        from azure.appconfiguration.provider import SettingSelector, WatchKey, load
+
+        credential = self._credential or self._default_credential()
+        label = self.options.label or NO_LABEL
+        return load(
+            self.options.endpoint,
+            credential,
+            selects=[SettingSelector(key_filter="*", label_filter=label)],
+            refresh_on=[WatchKey(self.options.sentinel_key, label)],
+            refresh_interval=1,  # our background refresh paces the calls; the provider must not skip one
+            keyvault_credential=credential,
+            # The provider pops `credential` from these: give it a fresh copy per load.
+            keyvault_client_configs={url: dict(config) for url, config in self._keyvault_client_configs.items()},
+            secret_refresh_interval=self.options.secret_refresh_seconds,
+            replica_discovery_enabled=True,
+            startup_timeout=STARTUP_TIMEOUT_SECONDS,
+            configuration_mapper=self._check_reference,
+            **{**CLIENT_TIMEOUTS, **self._client_options},
+        )
+
+    def _check_reference(self, setting: Any) -> None:
+        """Refuses a Key Vault reference that does not name a secret on a Key Vault host, before it is followed."""
+        content_type = (setting.content_type or "").split(";")[0].strip().lower()
+        if content_type == KEY_VAULT_REFERENCE_CONTENT_TYPE:
+            parse_key_vault_reference(setting.key, setting.value or "", self._key_vault_host_suffixes)
+
+    def _default_credential(self) -> Any:
+        from azure.identity import DefaultAzureCredential
+
+        self._credential = DefaultAzureCredential()
         return self._credential
-
-    def _sdk_list_settings(self, label: str | None) -> Iterable[Any]:
-        from azure.appconfiguration import AzureAppConfigurationClient
-
-        client = AzureAppConfigurationClient(self._endpoint, self._credential_once())
-        # "\0" selects settings with no label, App Configuration's default.
-        return client.list_configuration_settings(label_filter=label or "\0")
-
-    def _sdk_read_secret(self, vault: str, name: str, version: str | None) -> str:
-        from azure.keyvault.secrets import SecretClient
-
-        client = self._secret_clients.get(vault)
-        if client is None:
-            client = self._secret_clients[vault] = SecretClient(vault, self._credential_once())
-        value = client.get_secret(name, version).value
-        if value is None:
-            raise AppConfigurationError(f"secret {name!r} has no value")
-        return value

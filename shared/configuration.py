@@ -1,8 +1,9 @@
 """The settings in force: the environment, overlaid by App Configuration when APP_CONFIG_ENDPOINT is set.
 
-App Configuration values are refreshed in the background about every 30 s; when the store is unreachable the
-last good values keep serving; with no good values yet the caller gets a 503. A configuration error is logged
-once per distinct error (at start and on the first request), by setting name, never by a secret's value.
+App Configuration values are refreshed in the background every APP_CONFIG_REFRESH_SECONDS (default 30 s) through
+Microsoft's provider (shared/app_configuration.py); a request never waits for a refresh. When the store is
+unreachable the last good values keep serving; with no good values yet the caller gets a 503. A configuration
+error is logged once per distinct error (at start and on the first request), by setting name, never by a value.
 """
 
 from __future__ import annotations
@@ -12,30 +13,29 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from shared.app_configuration import AppConfigurationLoader
+from shared.app_configuration import AppConfigurationStore, StoreOptions
 from shared.errors import ServiceUnavailable
 from shared.refreshing import RefreshingValue
 from shared.settings import (
     SETTINGS,
     ConfigurationError,
-    SettingProblem,
     Settings,
-    app_config_endpoint_problem,
     effective_values,
     parse_settings,
+    store_setting_problems,
 )
 
-APP_CONFIG_REFRESH_SECONDS = 30.0
+APP_CONFIG_REFRESH_SECONDS = 30.0  # the default; APP_CONFIG_REFRESH_SECONDS in the environment moves it
 APP_CONFIG_COLD_RETRY_SECONDS = 5.0
 _log = logging.getLogger(__name__)
 
 StoreLoader = Callable[[], Mapping[str, str]]
-StoreLoaderFactory = Callable[[str, str | None], StoreLoader]
+StoreLoaderFactory = Callable[[StoreOptions], StoreLoader]
 ALL_NAMES = tuple(name for spec in SETTINGS for name in (spec.name, *spec.aliases))
 
 
-def sdk_store_loader(endpoint: str, label: str | None) -> StoreLoader:
-    return AppConfigurationLoader(endpoint, label, ALL_NAMES)
+def sdk_store_loader(options: StoreOptions) -> StoreLoader:
+    return AppConfigurationStore(options, ALL_NAMES)
 
 
 class ConfigurationProvider:
@@ -48,25 +48,26 @@ class ConfigurationProvider:
     ) -> None:
         self._environment = {name: environ[name] for name in ALL_NAMES if name in environ}
         self._reported: set[tuple[str, str]] = set()
+        self._parsed: tuple[dict[str, str], Settings | ConfigurationError] | None = None
         env_values = effective_values(self._environment)
-        endpoint = env_values.get("APP_CONFIG_ENDPOINT")
-        self._store: StoreLoader | None = None
-        # A malformed endpoint is a configuration error to report by name, not a store that is "unreachable".
-        self._endpoint_problem = app_config_endpoint_problem(endpoint)
-        if endpoint and self._endpoint_problem is None:
-            self._store = store_loader_factory(endpoint, env_values.get("APP_CONFIG_LABEL"))
+        # The settings that say how to read the store come from the environment only: when one of them is malformed
+        # that is a configuration error to report by name, never a store that seems "unreachable".
+        self._store_problems = store_setting_problems(self._environment)
+        options = None if self._store_problems else StoreOptions.from_values(env_values)
+        self._store: StoreLoader | None = store_loader_factory(options) if options else None
+        interval = float(options.refresh_seconds) if options else APP_CONFIG_REFRESH_SECONDS
         self._state: RefreshingValue[Settings | ConfigurationError] = RefreshingValue(
             self._load,
-            name="App Configuration" if endpoint else "settings",
-            max_age=APP_CONFIG_REFRESH_SECONDS if endpoint else float("inf"),
-            min_gap=APP_CONFIG_REFRESH_SECONDS,
+            name="App Configuration" if options else "settings",
+            max_age=interval if options else float("inf"),
+            min_gap=interval,
             retry_empty_after=APP_CONFIG_COLD_RETRY_SECONDS,
             clock=clock,
         )
 
     def _load(self) -> Settings | ConfigurationError:
-        if self._endpoint_problem is not None:
-            return ConfigurationError([SettingProblem("APP_CONFIG_ENDPOINT", self._endpoint_problem)])
+        if self._store_problems:
+            return ConfigurationError(list(self._store_problems))
         sources = dict(self._environment)
         if self._store is not None:
             store_values = self._store()  # raises when unreachable: the last good settings stay
@@ -76,10 +77,14 @@ class ConfigurationProvider:
                     for name in (spec.name, *spec.aliases):
                         sources.pop(name, None)
             sources.update(store_values)
+        if self._parsed is not None and self._parsed[0] == sources:
+            return self._parsed[1]  # unchanged: the same object, so what is cached on it (the verifier) stays
         try:
-            return parse_settings(sources)
+            parsed: Settings | ConfigurationError = parse_settings(sources)
         except ConfigurationError as error:
-            return error
+            parsed = error
+        self._parsed = (sources, parsed)
+        return parsed
 
     def join_background(self, timeout: float = 10.0) -> None:
         self._state.join_background(timeout)

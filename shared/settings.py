@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 MAX_CLOCK_SKEW_SECONDS = 300
 MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
+MAX_APP_CONFIG_REFRESH_SECONDS = 3600
+MAX_APP_CONFIG_SECRET_REFRESH_SECONDS = 86400
 MULTI_TENANT = "organizations"
 ENTRA_PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")
@@ -79,6 +81,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
     SettingSpec("APP_CONFIG_ENDPOINT", "Azure App Configuration endpoint; its values win over the environment."),
     SettingSpec("APP_CONFIG_LABEL", "Label to read from App Configuration (default: no label)."),
+    SettingSpec(
+        "APP_CONFIG_SENTINEL_KEY",
+        "Key (same label) whose change makes every instance reload the store; bump it after changing settings.",
+        default="connect-sso:sentinel",
+    ),
+    SettingSpec(
+        "APP_CONFIG_REFRESH_SECONDS",
+        "Seconds between sentinel checks (one conditional request each), 1..3600.",
+        default="30",
+    ),
+    SettingSpec(
+        "APP_CONFIG_SECRET_REFRESH_SECONDS",
+        "Seconds between re-reads of Key Vault referenced secrets, 1..86400.",
+        default="600",
+    ),
 )
 SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS)
 REQUIRED_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.required)
@@ -151,6 +168,9 @@ class Settings:
     verbose_log: bool
     app_config_endpoint: str | None = None
     app_config_label: str | None = None
+    app_config_sentinel_key: str = "connect-sso:sentinel"
+    app_config_refresh_seconds: int = 30
+    app_config_secret_refresh_seconds: int = 600
 
     @property
     def multi_tenant(self) -> bool:
@@ -216,6 +236,24 @@ def app_config_endpoint_problem(endpoint: str | None) -> str | None:
     if parts.query or parts.fragment or parts.path not in ("", "/"):
         return "must be the store's endpoint only, without a path, query or fragment"
     return None
+
+
+STORE_SETTING_NAMES = (
+    "APP_CONFIG_ENDPOINT",
+    "APP_CONFIG_LABEL",
+    "APP_CONFIG_SENTINEL_KEY",
+    "APP_CONFIG_REFRESH_SECONDS",
+    "APP_CONFIG_SECRET_REFRESH_SECONDS",
+)
+
+
+def store_setting_problems(sources: Mapping[str, str]) -> tuple[SettingProblem, ...]:
+    """The problems of the settings that say how to read App Configuration (the others may come from the store)."""
+    try:
+        parse_settings(sources)
+    except ConfigurationError as error:
+        return tuple(problem for problem in error.problems if problem.name in STORE_SETTING_NAMES)
+    return ()
 
 
 def split_list(raw: str | None) -> list[str]:
@@ -311,7 +349,19 @@ class _Parser:
             verbose_log=self.boolean("VERBOSE_LOG"),
             app_config_endpoint=self.app_config_endpoint(),
             app_config_label=self.app_config_label(),
+            app_config_sentinel_key=self.sentinel_key(),
+            app_config_refresh_seconds=self.integer("APP_CONFIG_REFRESH_SECONDS", 1, MAX_APP_CONFIG_REFRESH_SECONDS),
+            app_config_secret_refresh_seconds=self.integer(
+                "APP_CONFIG_SECRET_REFRESH_SECONDS", 1, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS
+            ),
         )
+
+    def sentinel_key(self) -> str:
+        key = self.values.get("APP_CONFIG_SENTINEL_KEY", _SPEC_BY_NAME["APP_CONFIG_SENTINEL_KEY"].default or "")
+        # A watched key is one exact key: filter characters would make it something else.
+        if any(character in key for character in "*,\\") or key in (".", ".."):
+            self.problem("APP_CONFIG_SENTINEL_KEY", "must be one exact key, without '*', ',' or '\\'")
+        return key
 
     def app_config_endpoint(self) -> str | None:
         endpoint = self.values.get("APP_CONFIG_ENDPOINT")

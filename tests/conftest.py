@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.azure_stand_ins import AzureStandIns, running_azure_stand_ins
 from tests.support.fake_entra import FakeEntra, running_fake_entra
 from tests.support.tokens import SigningKey
 
@@ -24,3 +25,10 @@ def signing_keys() -> list[SigningKey]:
 def fake_entra(signing_keys: list[SigningKey]) -> Iterator[FakeEntra]:
     with running_fake_entra(keys=[signing_keys[0]]) as server:
         yield server
+
+
+@pytest.fixture
+def azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureStandIns]:
+    """App Configuration and Key Vault stand-ins over HTTPS on loopback, for the real Azure SDKs."""
+    with running_azure_stand_ins(tmp_path_factory.getbasetemp() / "azure-certificate") as stand_ins:
+        yield stand_ins

@@ -69,6 +69,24 @@ param optionalFunctionSettings OptionalFunctionSettings = {}
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
 
+@description('Memory per function instance in MB (Flex Consumption: 512, 2048 or 4096; docs/deploy.md).')
+@allowed([
+  512
+  2048
+  4096
+])
+param functionInstanceMemoryMB int = 2048
+
+@description('Always-ready instances for the HTTP group (docs/deploy.md: what one costs).')
+@minValue(0)
+@maxValue(10)
+param functionAlwaysReadyInstances int = 1
+
+@description('HTTP requests one function instance takes at once; also the Python worker\'s thread count.')
+@minValue(1)
+@maxValue(1000)
+param functionHttpPerInstanceConcurrency int = 16
+
 // The optional settings the function reads (shared/settings.py). Sealed: a misspelt name fails at build time.
 // Settings this template derives itself (Entra ids, widget id, scope, allowed client, secret) are not in it.
 @sealed()
@@ -261,6 +279,9 @@ module functionApp 'modules/function-app.bicep' = {
     appConfigEndpoint: appConfiguration.outputs.endpoint
     allowedOrigins: webOrigins
     maximumInstanceCount: functionMaximumInstanceCount
+    instanceMemoryMB: functionInstanceMemoryMB
+    alwaysReadyInstanceCount: functionAlwaysReadyInstances
+    httpPerInstanceConcurrency: functionHttpPerInstanceConcurrency
   }
 }
 

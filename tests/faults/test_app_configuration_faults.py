@@ -1,23 +1,24 @@
-"""App Configuration unreachable before and after warm-up, through the HTTP function.
+"""App Configuration and Key Vault unreachable before and after warm-up, through the HTTP function.
 
-Azure App Configuration and Key Vault cannot exist here, so the real loader (shared/app_configuration.py) runs
-with its two SDK calls stood in for by `StandInStore` below; everything else (layering over the environment,
-the refresh rules, the HTTP answers) is the product's code. Time passes on a FakeClock.
+The real Azure SDKs and Microsoft's provider run unmodified against the loopback HTTPS stand-ins of
+tests/support/azure_stand_ins.py (only the servers and the token are stand-ins); everything else (layering over
+the environment, the refresh rules, the HTTP answers) is the product's code. Our refresh runs on a FakeClock; the
+provider's own timers (1 s minimum) on the wall clock, so each interval also waits just over a second for real.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import jwt as pyjwt
 import pytest
 
-from shared.app_configuration import KEY_VAULT_REFERENCE_CONTENT_TYPE, AppConfigurationLoader
-from shared.configuration import ALL_NAMES, APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
+from shared.configuration import APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
 from shared.contact_token_service import ContactTokenService
+from tests.support.azure_stand_ins import AzureStandIns
 from tests.support.fake_entra import FakeEntra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tests.support.leak_registry import REGISTRY
@@ -27,47 +28,20 @@ from tests.support.tokens import access_token
 STORE_WIDGET_ID = "0c0c0c0c-0000-4000-8000-0000000000c2"
 STORE_SECRET = "fake-widget-secret-from-key-vault-" + "y" * 10
 ROTATED_SECRET = "fake-widget-secret-rotated-in-key-vault-" + "z" * 4
-SECRET_URI = "https://contoso-kv.vault.azure.net/secrets/widget-secret"
-
-
-@dataclass(frozen=True)
-class Setting:
-    key: str
-    value: str
-    content_type: str | None = None
-
-
-@dataclass
-class StandInStore:
-    """Stands in for the App Configuration and Key Vault SDK calls (Azure cannot be reached from tests)."""
-
-    store_reachable: bool = True
-    vault_reachable: bool = True
-    secret: str = STORE_SECRET
-    latency_seconds: float = 0.0
-    store_calls: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def list_settings(self, label: str | None) -> Iterable[Setting]:
-        with self.lock:
-            self.store_calls += 1
-        time.sleep(self.latency_seconds)  # a network call takes time: lets concurrent callers pile up on it
-        if not self.store_reachable:
-            raise ConnectionError("App Configuration unreachable (stand-in)")
-        return [
-            Setting("CONNECT_WIDGET_ID", STORE_WIDGET_ID),
-            Setting("CONNECT_WIDGET_SECRET", f'{{"uri":"{SECRET_URI}"}}', KEY_VAULT_REFERENCE_CONTENT_TYPE),
-        ]
-
-    def read_secret(self, vault: str, name: str, version: str | None) -> str:
-        if not self.vault_reachable:
-            raise ConnectionError("Key Vault unreachable (stand-in)")
-        return self.secret
+SECRET_NAME = "widget-secret"
+ATTEMPT_REQUESTS = 3  # one attempt: the request and the SDK's 2 retries
+PROVIDER_INTERVAL_WALL_SECONDS = 1.05
+REGISTRY.register_secret(STORE_SECRET)
+REGISTRY.register_secret(ROTATED_SECRET)
 
 
 @pytest.fixture
-def store() -> StandInStore:
-    return StandInStore()
+def store(azure: AzureStandIns) -> AzureStandIns:
+    azure.vault.secrets[SECRET_NAME] = STORE_SECRET
+    azure.store.set("CONNECT_WIDGET_ID", STORE_WIDGET_ID)
+    azure.store.set_reference("CONNECT_WIDGET_SECRET", azure.vault.secret_uri(SECRET_NAME))
+    azure.store.set("connect-sso:sentinel", "1")
+    return azure
 
 
 @pytest.fixture
@@ -87,22 +61,24 @@ class Deployed:
 
 
 @pytest.fixture
-def function(fake_entra: FakeEntra, store: StandInStore, monotonic: FakeClock) -> Iterator[Deployed]:
-    """The function configured with APP_CONFIG_ENDPOINT; the environment has no widget settings at all."""
+def function(fake_entra: FakeEntra, store: AzureStandIns, monotonic: FakeClock) -> Iterator[Deployed]:
+    """The function configured with APP_CONFIG_ENDPOINT; the environment has no widget settings at all. Secrets
+    are re-read every second (the provider's minimum) so that every interval below reads Key Vault too."""
     settings = base_settings(
         fake_entra.authority,
-        APP_CONFIG_ENDPOINT="https://contoso.azconfig.io",
+        APP_CONFIG_ENDPOINT=store.store.url,
+        APP_CONFIG_SECRET_REFRESH_SECONDS="1",
         CONNECT_WIDGET_ID=None,
         CONNECT_WIDGET_SECRET=None,
     )
-
-    def loader(endpoint: str, label: str | None) -> AppConfigurationLoader:
-        return AppConfigurationLoader(
-            endpoint, label, ALL_NAMES, list_settings=store.list_settings, read_secret=store.read_secret
-        )
-
-    with function_using(make_service(settings, monotonic=monotonic, store_loader_factory=loader)) as service:
+    service = make_service(settings, monotonic=monotonic, store_loader_factory=store.store_factory())
+    with function_using(service):
         yield Deployed(fake_entra, service)
+
+
+def next_interval(clock: FakeClock, seconds: float = APP_CONFIG_REFRESH_SECONDS) -> None:
+    clock.advance(seconds)
+    time.sleep(PROVIDER_INTERVAL_WALL_SECONDS)
 
 
 def ask(function: Deployed) -> FunctionAnswer:
@@ -118,9 +94,9 @@ def served_with(answer: FunctionAnswer, secret: str) -> bool:
 
 
 def test_unreachable_before_warm_up_is_a_503_for_the_crowd_then_recovers(
-    function: Deployed, store: StandInStore, monotonic: FakeClock
+    function: Deployed, store: AzureStandIns, monotonic: FakeClock
 ) -> None:
-    store.store_reachable, store.latency_seconds = False, 0.1
+    store.store.faults.mode = "down"
     barrier = threading.Barrier(16)
     answers: list[FunctionAnswer] = []
 
@@ -132,55 +108,63 @@ def test_unreachable_before_warm_up_is_a_503_for_the_crowd_then_recovers(
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(30)
     assert {(a.status, a.code) for a in answers} == {(503, "configuration_unavailable")}
     assert {a.headers["Retry-After"] for a in answers} == {str(int(APP_CONFIG_COLD_RETRY_SECONDS) + 1)}
-    assert store.store_calls == 1  # sixteen callers, one attempt
+    assert store.store.count() == ATTEMPT_REQUESTS  # sixteen callers, one attempt
     assert function.entra.fetch_count("keys") == 0  # no configuration, no authority to fetch keys from
-    store.store_reachable = True
+    store.store.faults.mode = "ok"
     assert ask(function).code == "configuration_unavailable"  # inside the retry gap: no new attempt
+    assert store.store.count() == ATTEMPT_REQUESTS
     monotonic.advance(APP_CONFIG_COLD_RETRY_SECONDS)
     assert served_with(ask(function), STORE_SECRET)
-    assert store.store_calls == 2
 
 
 def test_unreachable_after_warm_up_keeps_serving_with_one_attempt_per_refresh(
-    function: Deployed, store: StandInStore, monotonic: FakeClock, caplog: pytest.LogCaptureFixture
+    function: Deployed, store: AzureStandIns, monotonic: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert served_with(ask(function), STORE_SECRET)
-    store.store_reachable = False
-    for _interval in range(10):
-        monotonic.advance(APP_CONFIG_REFRESH_SECONDS)
+    store.store.faults.mode = "down"
+    for _interval in range(3):
+        since = time.monotonic()
+        next_interval(monotonic)
         for _ in range(5):
             assert served_with(ask(function), STORE_SECRET)  # last good settings, no request lost
         function.join_background()
-    assert store.store_calls == 1 + 10  # one attempt per refresh interval, none per request
+        assert store.store.count(since=since) == ATTEMPT_REQUESTS  # one attempt per refresh interval, none per request
     assert "App Configuration could not be loaded" in caplog.text
-    store.store_reachable, store.secret = True, ROTATED_SECRET  # back, with a rotated widget secret
-    monotonic.advance(APP_CONFIG_REFRESH_SECONDS)
+    store.store.faults.mode, store.vault.secrets[SECRET_NAME] = "ok", ROTATED_SECRET  # back, with a rotated secret
+    next_interval(monotonic)
     ask(function)  # triggers the refresh
     function.join_background()
     assert served_with(ask(function), ROTATED_SECRET)
 
 
 def test_key_vault_unreachable_after_warm_up_keeps_the_last_good_secret(
-    function: Deployed, store: StandInStore, monotonic: FakeClock
+    function: Deployed, store: AzureStandIns, monotonic: FakeClock
 ) -> None:
     assert served_with(ask(function), STORE_SECRET)
-    store.vault_reachable, store.secret = False, ROTATED_SECRET
-    monotonic.advance(APP_CONFIG_REFRESH_SECONDS)
+    store.vault.faults.mode, store.vault.secrets[SECRET_NAME] = "down", ROTATED_SECRET
+    since = time.monotonic()
+    next_interval(monotonic)
     ask(function)
     function.join_background()
+    assert store.vault.secret_reads(since=since) == 2  # the secret refresh was attempted (and retried once)
     assert served_with(ask(function), STORE_SECRET)  # never half-applied settings, never an empty secret
+    store.vault.faults.mode = "ok"  # back: the next interval reloads through a new provider and reads it again
+    next_interval(monotonic)
+    ask(function)
+    function.join_background()
+    assert served_with(ask(function), ROTATED_SECRET)
 
 
 def test_store_and_key_endpoint_both_down_after_warm_up_still_serves(
-    function: Deployed, store: StandInStore, monotonic: FakeClock
+    function: Deployed, store: AzureStandIns, monotonic: FakeClock
 ) -> None:
     assert served_with(ask(function), STORE_SECRET)
-    store.store_reachable = False
+    store.store.faults.mode = store.vault.faults.mode = "down"
     function.entra.state.keys_mode = function.entra.state.metadata_mode = "error"
-    for _ in range(48):  # a day in half-hours
-        monotonic.advance(1800)
+    for _ in range(4):  # two hours in half-hours (each failed attempt in the background takes the provider 5 s)
+        next_interval(monotonic, 1800)
         assert served_with(ask(function), STORE_SECRET)
         function.join_background()

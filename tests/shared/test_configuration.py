@@ -1,87 +1,63 @@
 """Configuration in force: environment overlaid by App Configuration, refreshed in the background.
 
-Azure App Configuration and Key Vault cannot exist on these machines: the tests give the loader stand-ins for
-the two SDK calls it makes (list settings, read a secret). Everything above those calls is the real code.
+The real `azure-appconfiguration-provider`, `azure-appconfiguration`, `azure-keyvault-secrets` and `azure-core`
+run unmodified against the loopback HTTPS stand-ins in tests/support/azure_stand_ins.py; only the servers and the
+token are stand-ins. Our refresh is paced by a FakeClock; the provider's own timers (minimum 1 s) run on the wall
+clock, so each interval below also waits `INTERVAL_WALL_SECONDS` for real.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-from dataclasses import dataclass
+import threading
+import time
 
 import pytest
 
-from shared.app_configuration import (
-    KEY_VAULT_REFERENCE_CONTENT_TYPE,
-    AppConfigurationError,
-    AppConfigurationLoader,
-    parse_key_vault_reference,
-)
+from shared.app_configuration import AppConfigurationError, parse_key_vault_reference
 from shared.configuration import APP_CONFIG_REFRESH_SECONDS, ConfigurationProvider
 from shared.errors import ServiceUnavailable
+from tests.support.azure_stand_ins import APP_CONFIGURATION_SCOPE, KEY_VAULT_RESOURCE, AzureStandIns
+from tests.support.leak_registry import REGISTRY
 from tests.support.service import FakeClock, base_settings
 
-ENDPOINT = "https://appcs-test.azconfig.io"
-VAULT_SECRET_URI = "https://kv-test.vault.azure.net/secrets/connect-widget-secret"
 STORE_SECRET = "fake-secret-from-key-vault-0123456789"
-
-
-@dataclass
-class StandInSetting:
-    """The three fields of azure.appconfiguration.ConfigurationSetting the loader reads."""
-
-    key: str
-    value: str | None
-    content_type: str | None = None
-
-
-class StandInStore:
-    """Plays App Configuration + Key Vault: settings by label, secrets by URI, and an on/off switch."""
-
-    def __init__(self) -> None:
-        self.reachable = True
-        self.settings: dict[str | None, list[StandInSetting]] = {None: []}
-        self.secrets = {("https://kv-test.vault.azure.net", "connect-widget-secret", None): STORE_SECRET}
-        self.calls = 0
-
-    def list_settings(self, label: str | None) -> list[StandInSetting]:
-        self.calls += 1
-        if not self.reachable:
-            raise ConnectionError("store unreachable")
-        return self.settings.get(label, [])
-
-    def read_secret(self, vault: str, name: str, version: str | None) -> str:
-        return self.secrets[(vault, name, version)]
-
-    def factory(self, endpoint: str, label: str | None) -> AppConfigurationLoader:
-        assert endpoint == ENDPOINT
-        from shared.configuration import ALL_NAMES
-
-        return AppConfigurationLoader(
-            endpoint, label, ALL_NAMES, list_settings=self.list_settings, read_secret=self.read_secret
-        )
-
-
-def key_vault_reference(key: str, uri: str = VAULT_SECRET_URI) -> StandInSetting:
-    return StandInSetting(key, json.dumps({"uri": uri}), f"{KEY_VAULT_REFERENCE_CONTENT_TYPE};charset=utf-8")
+ROTATED_SECRET = "fake-secret-rotated-in-key-vault-987654"
+SENTINEL = "connect-sso:sentinel"
+INTERVAL_WALL_SECONDS = 1.05  # just over the provider's 1 s minimum interval
+REGISTRY.register_secret(STORE_SECRET)
+REGISTRY.register_secret(ROTATED_SECRET)
 
 
 @pytest.fixture
-def store() -> StandInStore:
-    store = StandInStore()
-    store.settings[None] = [
-        StandInSetting("CONNECT_WIDGET_ID", "widget-from-store"),
-        StandInSetting("SSO_CUSTOM_ATTRIBUTES", "department"),
-        StandInSetting("UNRELATED_KEY", "ignored"),
-        key_vault_reference("CONNECT_WIDGET_SECRET"),
-    ]
-    return store
+def store(azure: AzureStandIns) -> AzureStandIns:
+    azure.vault.secrets["connect-widget-secret"] = STORE_SECRET
+    azure.store.set("CONNECT_WIDGET_ID", "widget-from-store")
+    azure.store.set("SSO_CUSTOM_ATTRIBUTES", "department")
+    azure.store.set("UNRELATED_KEY", "ignored")
+    azure.store.set_reference("CONNECT_WIDGET_SECRET", azure.vault.secret_uri("connect-widget-secret"))
+    azure.store.set(SENTINEL, "1")
+    return azure
 
 
-def provider(store: StandInStore, clock: FakeClock, **env: str | None) -> ConfigurationProvider:
-    environ = base_settings("https://login.microsoftonline.com/x/v2.0", APP_CONFIG_ENDPOINT=ENDPOINT, **env)
-    return ConfigurationProvider(environ, store_loader_factory=store.factory, clock=clock)
+def provider(azure: AzureStandIns, clock: FakeClock, **env: str | None) -> ConfigurationProvider:
+    environ = base_settings("https://login.microsoftonline.com/x/v2.0", APP_CONFIG_ENDPOINT=azure.store.url, **env)
+    return ConfigurationProvider(environ, store_loader_factory=azure.store_factory(), clock=clock)
+
+
+def next_interval(clock: FakeClock, seconds: float = APP_CONFIG_REFRESH_SECONDS) -> None:
+    clock.advance(seconds)
+    time.sleep(INTERVAL_WALL_SECONDS)
+
+
+def refresh_once(configuration: ConfigurationProvider, clock: FakeClock) -> None:
+    """One refresh interval with traffic: many requests, one background refresh, waited for."""
+    next_interval(clock)
+    for _ in range(10):
+        configuration.current()
+    configuration.join_background()
 
 
 def test_without_a_store_the_environment_is_read_once() -> None:
@@ -92,72 +68,176 @@ def test_without_a_store_the_environment_is_read_once() -> None:
     assert configuration.current().widget_id != "changed"
 
 
-def test_store_values_win_and_key_vault_references_resolve(store: StandInStore) -> None:
+def test_nothing_is_requested_until_first_use(store: AzureStandIns) -> None:
+    provider(store, FakeClock(0))
+    assert store.store.count() == 0 and store.vault.count() == 0  # import and construction never touch the network
+
+
+def test_store_values_win_and_key_vault_references_resolve(store: AzureStandIns) -> None:
     settings = provider(store, FakeClock(0)).current()
     assert settings.widget_id == "widget-from-store"
     assert settings.widget_secret.reveal() == STORE_SECRET
     assert [c.attribute for c in settings.custom_attributes] == ["department"]
+    # Bearer tokens from the one credential: App Configuration's audience, then Key Vault's, from its challenge.
+    assert store.credential.scopes == [(APP_CONFIGURATION_SCOPE,), (f"{KEY_VAULT_RESOURCE}/.default",)]
+    assert all(r.authorized for r in store.store.requests)
+    assert [(r.status, r.authorized) for r in store.vault.requests] == [(401, False), (200, True)]
 
 
-def test_a_store_value_replaces_a_legacy_spelling_in_the_environment(store: StandInStore) -> None:
+def test_a_store_value_replaces_a_legacy_spelling_in_the_environment(store: AzureStandIns) -> None:
     settings = provider(store, FakeClock(0), sso_custom_attributes="jobTitle").current()
     assert [c.attribute for c in settings.custom_attributes] == ["department"]
 
 
-def test_the_label_selects_settings(store: StandInStore) -> None:
-    store.settings["production"] = [StandInSetting("CONNECT_WIDGET_ID", "widget-production")]
-    assert provider(store, FakeClock(0), APP_CONFIG_LABEL="production").current().widget_id == "widget-production"
+def test_the_label_selects_settings(store: AzureStandIns) -> None:
+    store.store.set("CONNECT_WIDGET_ID", "widget-production", label="production")
+    settings = provider(store, FakeClock(0), APP_CONFIG_LABEL="production").current()
+    assert settings.widget_id == "widget-production"
+    assert {r.query["label"][0] for r in store.store.requests} == {"production"}
 
 
-def test_values_refresh_about_every_30_seconds(store: StandInStore) -> None:
+def test_sentinel_unchanged_costs_one_conditional_request_per_interval_and_no_reload(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
     assert configuration.current().widget_id == "widget-from-store"
-    store.settings[None][0] = StandInSetting("CONNECT_WIDGET_ID", "widget-renamed")
-    clock.advance(APP_CONFIG_REFRESH_SECONDS - 1)
+    warmed = time.monotonic()
+    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")  # changed without bumping the sentinel
+    for interval in range(1, 4):
+        refresh_once(configuration, clock)
+        assert store.store.watch_requests(since=warmed) == interval  # one If-None-Match per interval...
+        assert store.store.count("/kv/", status=304, since=warmed) == interval  # ...answered 304
+    assert store.store.list_requests(since=warmed) == 0  # no reload
+    assert store.vault.count(since=warmed) == 0  # secrets are re-read every 600 s, not every interval
     assert configuration.current().widget_id == "widget-from-store"
-    clock.advance(2)
-    configuration.current()  # starts the background refresh
+
+
+def test_sentinel_bumped_brings_new_values_within_one_interval(store: AzureStandIns) -> None:
+    clock = FakeClock(0)
+    configuration = provider(store, clock)
+    first = configuration.current()
+    warmed = time.monotonic()
+    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")
+    store.store.set(SENTINEL, "2")
+    refresh_once(configuration, clock)
+    assert configuration.current().widget_id == "widget-renamed"
+    assert store.store.watch_requests(since=warmed) == 1 and store.store.list_requests(since=warmed) == 1
+    assert store.vault.count(since=warmed) == 0  # the reload reuses the cached secret
+    assert configuration.current() is not first
+    refresh_once(configuration, clock)  # unchanged again: the same Settings object, so caches keyed on it stay
+    same = configuration.current()
+    refresh_once(configuration, clock)
+    assert configuration.current() is same
+
+
+def test_a_request_never_waits_for_a_refresh(store: AzureStandIns) -> None:
+    clock = FakeClock(0)
+    configuration = provider(store, clock)
+    configuration.current()
+    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")
+    store.store.set(SENTINEL, "2")
+    store.store.faults.delay_seconds = 1.0
+    next_interval(clock)
+    assert configuration.current().widget_id == "widget-from-store"  # answered while the refresh starts
+    background = [t for t in threading.enumerate() if t.name == "refresh App Configuration"]
+    assert background and background[0].is_alive()  # the store is still answering it
+    assert configuration.current().widget_id == "widget-from-store"
     configuration.join_background()
     assert configuration.current().widget_id == "widget-renamed"
 
 
-def test_an_unreachable_store_after_warm_up_keeps_the_last_good_values(store: StandInStore) -> None:
+def test_secrets_are_re_read_every_secret_refresh_interval(store: AzureStandIns) -> None:
+    clock = FakeClock(0)
+    configuration = provider(store, clock, APP_CONFIG_SECRET_REFRESH_SECONDS="1")
+    assert configuration.current().widget_secret.reveal() == STORE_SECRET
+    warmed = time.monotonic()
+    store.vault.secrets["connect-widget-secret"] = ROTATED_SECRET
+    refresh_once(configuration, clock)
+    assert configuration.current().widget_secret.reveal() == ROTATED_SECRET
+    assert store.vault.secret_reads(since=warmed) == 1
+    assert store.store.watch_requests(since=warmed) == 1 and store.store.list_requests(since=warmed) == 0
+
+
+def test_paging_over_more_than_100_settings(store: AzureStandIns) -> None:
+    for index in range(250):
+        store.store.set(f"other-app:setting-{index:03}", "x")
     clock = FakeClock(0)
     configuration = provider(store, clock)
     assert configuration.current().widget_id == "widget-from-store"
-    store.reachable = False
-    for _ in range(5):
-        clock.advance(APP_CONFIG_REFRESH_SECONDS + 1)
-        assert configuration.current().widget_id == "widget-from-store"
-        configuration.join_background()
-    assert store.calls == 6
+    pages = [r for r in store.store.requests if r.path == "/kv"]
+    assert [r.query.get("after", [None])[0] for r in pages] == [None, "100", "200"]
+    warmed = time.monotonic()
+    store.store.set(SENTINEL, "2")
+    refresh_once(configuration, clock)
+    assert store.store.list_requests(since=warmed) == 3  # a reload reads every page again
 
 
-def test_an_unreachable_store_before_warm_up_is_503_then_recovers(store: StandInStore) -> None:
+def test_an_unreachable_store_after_warm_up_keeps_the_last_good_values(store: AzureStandIns) -> None:
     clock = FakeClock(0)
-    store.reachable = False
+    configuration = provider(store, clock)
+    assert configuration.current().widget_id == "widget-from-store"
+    store.store.faults.mode = "down"
+    for _interval in range(2):
+        since = time.monotonic()
+        refresh_once(configuration, clock)
+        assert configuration.current().widget_id == "widget-from-store"
+        assert store.store.count(since=since) == 3  # one attempt per interval: the request and 2 SDK retries
+    store.store.faults.mode = "ok"
+    store.store.set("CONNECT_WIDGET_ID", "widget-after-outage")
+    refresh_once(configuration, clock)  # after a failure the next attempt is a full load
+    assert configuration.current().widget_id == "widget-after-outage"
+
+
+def test_throttling_is_retried_after_retry_after_ms_and_then_left_for_an_interval(store: AzureStandIns) -> None:
+    clock = FakeClock(0)
+    configuration = provider(store, clock)
+    configuration.current()
+    store.store.faults.mode, store.store.faults.retry_after_ms = "throttle", 200
+    since = time.monotonic()
+    refresh_once(configuration, clock)
+    throttled = [r for r in store.store.requests if r.at >= since]
+    assert [r.status for r in throttled] == [429, 429, 429]  # the request and the SDK's 2 retries
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(throttled)]
+    assert min(gaps) >= 0.2  # each retry waited retry-after-ms
+    for _ in range(20):
+        assert configuration.current().widget_id == "widget-from-store"  # last good, and no more calls
+    configuration.join_background()
+    assert store.store.count(since=since) == 3
+
+
+def test_an_unreachable_store_before_warm_up_is_503_then_recovers(store: AzureStandIns) -> None:
+    clock = FakeClock(0)
+    store.store.faults.mode = "down"
     configuration = provider(store, clock)
     with pytest.raises(ServiceUnavailable) as caught:
         configuration.current()
     assert caught.value.code == "configuration_unavailable"
     assert caught.value.retry_after_seconds > 0
-    store.reachable = True
+    store.store.faults.mode = "ok"
     clock.advance(10)
     assert configuration.current().widget_id == "widget-from-store"
 
 
-def test_an_unreadable_secret_counts_as_unreachable(store: StandInStore) -> None:
-    store.secrets.clear()
+def test_an_unreadable_secret_counts_as_unreachable(store: AzureStandIns) -> None:
+    store.vault.secrets.clear()
     with pytest.raises(ServiceUnavailable) as caught:
         provider(store, FakeClock(0)).current()
     assert caught.value.code == "configuration_unavailable"
 
 
+def test_a_reference_outside_key_vault_is_not_followed(store: AzureStandIns) -> None:
+    # 127.0.0.1 is the same server, but not a Key Vault host for this store (the tests allow only "localhost").
+    port = store.vault.url.rsplit(":", 1)[1]
+    store.store.set_reference("CONNECT_WIDGET_SECRET", f"https://127.0.0.1:{port}/secrets/connect-widget-secret")
+    with pytest.raises(ServiceUnavailable):
+        provider(store, FakeClock(0)).current()
+    assert store.vault.count() == 0
+    assert store.credential.scopes == [(APP_CONFIGURATION_SCOPE,)]  # no token was asked for it either
+
+
 def test_invalid_configuration_is_503_and_reported_once_by_name(
-    store: StandInStore, caplog: pytest.LogCaptureFixture
+    store: AzureStandIns, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store.settings[None].append(StandInSetting("CONNECT_TOKEN_TTL_SECONDS", "3600"))
+    store.store.set("CONNECT_TOKEN_TTL_SECONDS", "3600")
     configuration = provider(store, FakeClock(0))
     caplog.set_level(logging.ERROR, logger="shared.configuration")
     assert configuration.check_at_start() is None
@@ -169,6 +249,49 @@ def test_invalid_configuration_is_503_and_reported_once_by_name(
     assert len(reports) == 2  # once at start, once on the first request
     assert all("CONNECT_TOKEN_TTL_SECONDS" in report for report in reports)
     assert all(STORE_SECRET not in report for report in reports)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("APP_CONFIG_REFRESH_SECONDS", "0"),
+        ("APP_CONFIG_REFRESH_SECONDS", "3601"),
+        ("APP_CONFIG_SECRET_REFRESH_SECONDS", "soon"),
+        ("APP_CONFIG_SENTINEL_KEY", "connect-sso:*"),
+    ],
+)
+def test_invalid_store_settings_are_named(name: str, value: str) -> None:
+    environ = base_settings("https://login.microsoftonline.com/x/v2.0", **{name: value})
+    with pytest.raises(ServiceUnavailable) as caught:
+        ConfigurationProvider(environ).current()
+    assert caught.value.code == "configuration_invalid"
+
+
+def test_the_store_settings_default_to_the_contract() -> None:
+    settings = ConfigurationProvider(base_settings("https://login.microsoftonline.com/x/v2.0")).current()
+    assert (settings.app_config_sentinel_key, settings.app_config_refresh_seconds) == (SENTINEL, 30)
+    assert settings.app_config_secret_refresh_seconds == 600
+
+
+def test_replica_discovery_makes_no_dns_lookup_on_loopback(
+    store: AzureStandIns, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery is on, but the provider only looks up SRV records for hosts under .azconfig./.appconfig.: a
+    loopback endpoint is left alone, which keeps these tests hermetic. A tripwire stands in for the resolver."""
+    import dns.resolver
+
+    lookups: list[str] = []
+
+    def tripwire(name: str, *args: object, **kwargs: object) -> None:
+        lookups.append(name)
+        raise dns.resolver.NXDOMAIN
+
+    monkeypatch.setattr(dns.resolver, "resolve", tripwire)
+    clock = FakeClock(0)
+    configuration = provider(store, clock)
+    configuration.current()
+    refresh_once(configuration, clock)
+    assert lookups == []
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,9 @@ def test_the_catalogue_names_every_setting_of_the_contract() -> None:
         "VERBOSE_LOG",
         "APP_CONFIG_ENDPOINT",
         "APP_CONFIG_LABEL",
+        "APP_CONFIG_SENTINEL_KEY",
+        "APP_CONFIG_REFRESH_SECONDS",
+        "APP_CONFIG_SECRET_REFRESH_SECONDS",
     }
 
 
@@ -212,6 +215,9 @@ MALFORMED_VALUES: dict[str, list[str] | str] = {
         "https://contoso.azconfig.io:abc",
     ],
     "APP_CONFIG_LABEL": ["*", "prod,test"],
+    "APP_CONFIG_SENTINEL_KEY": ["connect-sso:*", "a,b", "a\\b"],
+    "APP_CONFIG_REFRESH_SECONDS": ["0", "3601", "thirty"],
+    "APP_CONFIG_SECRET_REFRESH_SECONDS": ["0", "86401", "ten minutes"],
 }
 
 
@@ -246,13 +252,20 @@ def test_a_malformed_authority_answers_configuration_invalid_and_is_logged_by_na
     assert [message for message in errors if "on a request" in message and "ENTRA_AUTHORITY" in message]
 
 
-def test_a_malformed_app_configuration_endpoint_is_invalid_not_unreachable() -> None:
-    def no_store(endpoint: str, label: str | None):
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"APP_CONFIG_ENDPOINT": "http://[::1"},
+        {"APP_CONFIG_ENDPOINT": "https://contoso.azconfig.io", "APP_CONFIG_LABEL": "prod,*"},
+        {"APP_CONFIG_ENDPOINT": "https://contoso.azconfig.io", "APP_CONFIG_REFRESH_SECONDS": "0"},
+    ],
+    ids=["endpoint", "label", "interval"],
+)
+def test_a_malformed_store_setting_is_invalid_not_unreachable(setting: dict[str, str]) -> None:
+    def no_store(options):
         raise AssertionError("a malformed endpoint must never reach the SDK")
 
-    configuration = ConfigurationProvider(
-        base_settings(AUTHORITY, APP_CONFIG_ENDPOINT="http://[::1"), store_loader_factory=no_store
-    )
+    configuration = ConfigurationProvider(base_settings(AUTHORITY, **setting), store_loader_factory=no_store)
     with pytest.raises(ServiceUnavailable) as caught:
         configuration.current()
     assert caught.value.code == "configuration_invalid"

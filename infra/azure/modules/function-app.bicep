@@ -53,6 +53,16 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Always-ready instances for the HTTP group: 1 keeps the first chat after an idle period off a cold start (docs/deploy.md).')
+@minValue(0)
+@maxValue(10)
+param alwaysReadyInstanceCount int = 1
+
+@description('HTTP requests one instance takes at once (Python default 1); the worker gets as many threads (docs/deploy.md).')
+@minValue(1)
+@maxValue(1000)
+param httpPerInstanceConcurrency int = 16
+
 // Monitoring Metrics Publisher: send telemetry to Application Insights with an Entra token (local auth is off).
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 
@@ -103,8 +113,19 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         }
       }
       scaleAndConcurrency: {
+        alwaysReady: [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyInstanceCount
+          }
+        ]
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: {
+          http: {
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'python'
@@ -146,6 +167,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'APP_CONFIG_ENDPOINT'
           value: appConfigEndpoint
+        }
+        // The synchronous function runs on the Python worker's thread pool: one thread per concurrent request.
+        {
+          name: 'PYTHON_THREADPOOL_THREAD_COUNT'
+          value: string(httpPerInstanceConcurrency)
         }
         // DefaultAzureCredential picks this user-assigned identity.
         {

@@ -29,6 +29,7 @@ RUNTIME_SETTING_NAMES = {
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
     "AZURE_CLIENT_ID",
+    "PYTHON_THREADPOOL_THREAD_COUNT",  # the worker's threads, matched to the HTTP per-instance concurrency
 }
 # Derived by main.bicep from what it creates; not offered as optional overrides.
 DERIVED_SETTING_NAMES = {
@@ -38,8 +39,15 @@ DERIVED_SETTING_NAMES = {
     "REQUIRED_SCOPES",
     "ALLOWED_CLIENT_APP_IDS",
 }
-# APP_CONFIG_ENDPOINT points at the store (an app setting); keys carry no label, so APP_CONFIG_LABEL stays unset.
-STORE_SETTING_NAMES = {"APP_CONFIG_ENDPOINT", "APP_CONFIG_LABEL"}
+# APP_CONFIG_ENDPOINT points at the store (an app setting); keys carry no label, so APP_CONFIG_LABEL stays unset;
+# how the store is read (sentinel key, refresh intervals) comes from the environment only and keeps its defaults.
+STORE_SETTING_NAMES = {
+    "APP_CONFIG_ENDPOINT",
+    "APP_CONFIG_LABEL",
+    "APP_CONFIG_SENTINEL_KEY",
+    "APP_CONFIG_REFRESH_SECONDS",
+    "APP_CONFIG_SECRET_REFRESH_SECONDS",
+}
 
 
 def _main_settings() -> tuple[dict, dict]:
