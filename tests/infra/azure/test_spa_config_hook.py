@@ -6,7 +6,6 @@ sides of the config.json contract cannot drift apart.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -14,15 +13,13 @@ import sys
 
 import pytest
 
-from tests.infra.azure.bicep_model import INFRA_DIR, MAIN_BICEP, parse_file
+from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
+from tests.infra.azure.hook_modules import HOOKS_DIR, load_hook
 from tests.support.iac_tools import REPO_ROOT
 
-HOOK_PATH = INFRA_DIR / "hooks" / "write_spa_config.py"
+HOOK_PATH = HOOKS_DIR / "write_spa_config.py"
 SPA_CONFIG_MODULE = REPO_ROOT / "static_spa" / "src" / "config.js"
-
-_spec = importlib.util.spec_from_file_location("write_spa_config", HOOK_PATH)
-hook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hook)
+hook = load_hook("write_spa_config")
 
 # What `azd provision` leaves in the azd environment (fake ids) plus what the administrator sets.
 AZD_ENV = {
