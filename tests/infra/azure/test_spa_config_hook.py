@@ -153,3 +153,32 @@ def test_the_page_accepts_the_written_config(tmp_path):
     accepted = json.loads(completed.stdout)
     assert accepted["msal"]["apiScope"] == AZD_ENV["ENTRA_API_SCOPE"]
     assert accepted["widget"]["widgetId"] == AZD_ENV["CONNECT_WIDGET_ID"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"SPA_LOCAL_REDIRECT_URIS": "http://localhost:5173/"}, "registered only for development environments"),
+        ({"ENVIRONMENT_TYPE": "staging"}, "ENVIRONMENT_TYPE must be production or development"),
+        ({"CUSTOM_WEB_ORIGINS": "https://chat.contoso.com/page"}, "must be an https origin"),
+        ({"CUSTOM_WEB_ORIGINS": "http://chat.contoso.com"}, "must be an https origin"),
+        (
+            {"ENVIRONMENT_TYPE": "development", "SPA_LOCAL_REDIRECT_URIS": "localhost:5173"},
+            "must be an http(s) URL",
+        ),
+    ],
+)
+def test_check_mode_refuses_deployment_values_that_would_not_take_effect(extra, message, capsys):
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    assert hook.main(["--check"], env={**widget_only, **extra}) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_check_mode_accepts_development_redirects_and_custom_origins():
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    development = {
+        "ENVIRONMENT_TYPE": "development",
+        "SPA_LOCAL_REDIRECT_URIS": "http://localhost:5173/, http://localhost:5173/redirect.html",
+        "CUSTOM_WEB_ORIGINS": "https://chat.contoso.com,https://help.contoso.com/",
+    }
+    assert hook.main(["--check"], env={**widget_only, **development}) == 0
