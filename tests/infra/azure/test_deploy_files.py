@@ -298,3 +298,35 @@ def test_host_json_sends_request_telemetry():
         excluded = host["logging"]["applicationInsights"]["samplingSettings"]["excludedTypes"].split(";")
         assert "Request" in excluded
     assert host["extensions"]["http"]["routePrefix"] == "api"
+
+
+DEPLOY_DOC = REPO_ROOT / "docs" / "deploy.md"
+
+
+def _doc_section(title: str) -> str:
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else None]
+
+
+def test_deploy_doc_says_which_app_settings_every_provision_replaces():
+    from tests.infra.azure.bicep_model import MODULES_DIR, app_settings, resources
+
+    site = next(
+        d for d in resources(parse_file(MODULES_DIR / "function-app.bicep")).values() if d.type == "Microsoft.Web/sites"
+    )
+    section = _doc_section("What each provision replaces")
+    assert "overwritten" in section or "replaced as a whole" in section
+    assert "App Configuration" in section
+    for name in app_settings(site):
+        prefix = re.match(r"^(AzureWebJobsStorage__|APPLICATIONINSIGHTS_)", name)
+        shown = f"`{prefix.group(1)}*`" if prefix else f"`{name}`"
+        assert shown in section, f"{name} is not in the doc's list of replaced app settings"
+
+
+def test_deploy_doc_documents_every_azd_variable_of_the_parameters_file():
+    text = DEPLOY_DOC.read_text(encoding="utf-8")
+    for name in _parameter_variables() - {"CONNECT_WIDGET_SECRET"}:
+        assert f"`{name}`" in text, f"{name} is not documented in docs/deploy.md"
+    assert "`CONNECT_WIDGET_SECRET=... azd provision`" in text or "CONNECT_WIDGET_SECRET=" in text
