@@ -32,11 +32,6 @@ def relay_states(region: str, instance_id: str) -> dict[str, str]:
     }
 
 
-def signin_endpoints(govcloud: bool, regional: Sequence[str] = ()) -> list[str]:
-    """SAML sign-in endpoints (what the role's SAML:aud accepts): global first, then regional ones."""
-    return [_global_endpoint(govcloud), *(_regional_endpoint(region, govcloud) for region in regional)]
-
-
 def reply_urls(region: str, extra_regions: Sequence[str] = (), include_global: bool = False) -> list[str]:
     """The IdP's reply URLs: the regional sign-in endpoint of the instance's region first (the default one, as
     Amazon Connect's SAML guide recommends), then further regions, then the global endpoint only when asked."""

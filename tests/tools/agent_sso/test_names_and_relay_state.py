@@ -3,7 +3,7 @@
 import pytest
 
 from tools.agent_sso.aws_names import ConnectInstance, InvalidName, provider_arn, role_arn, role_claim_value
-from tools.agent_sso.relay_state import relay_states, reply_urls, signin_endpoints
+from tools.agent_sso.relay_state import relay_states, reply_urls
 
 INSTANCE = "00000000-0000-0000-0000-000000000000"
 
@@ -39,16 +39,6 @@ def test_instance_from_arn():
     assert ConnectInstance.from_arn(arn) == ConnectInstance("ap-southeast-2", INSTANCE, "111122223333")
     with pytest.raises(InvalidName):
         ConnectInstance.from_arn("arn:aws:iam::111122223333:role/x")
-
-
-def test_signin_endpoints():
-    assert signin_endpoints(False, ["eu-west-2"]) == [
-        "https://signin.aws.amazon.com/saml",
-        "https://eu-west-2.signin.aws.amazon.com/saml",
-    ]
-    assert signin_endpoints(True) == ["https://signin.amazonaws-us-gov.com/saml"]
-    with pytest.raises(InvalidName):
-        signin_endpoints(True, ["eu-west-2"])
 
 
 def test_reply_urls_default_to_the_instance_regions_endpoint():
