@@ -52,14 +52,41 @@ param existingSpaClientId string = ''
 ])
 param entraSignInAudience string = 'AzureADMyOrg'
 
-@description('Extra https origins that serve the page (custom domains): allowed by CORS and registered as SPA redirect URIs.')
-param customWebOrigins array = []
+@description('''Kind of environment. production: Key Vault purge protection with 90 days' retention, no local redirect
+URIs. development: no purge protection, 7 days' retention (`azd down --purge` frees the names), local redirect URIs.''')
+@allowed([
+  'production'
+  'development'
+])
+param environmentType string = 'production'
 
-@description('SPA redirect URIs of the local development stack (the page and the MSAL redirect bridge).')
-param localSpaRedirectUris array = [
-  'http://localhost:5173/'
-  'http://localhost:5173/redirect.html'
-]
+@description('Extra https origins that serve the page (custom domains), comma-separated: allowed by CORS and registered as SPA redirect URIs.')
+param customWebOrigins string = ''
+
+@description('''SPA redirect URIs of the local development stack, comma-separated (for example http://localhost:5173/,
+http://localhost:5173/redirect.html). Registered only when environmentType is development; default none.''')
+param localSpaRedirectUris string = ''
+
+@description('''Object id of the person or admin group who sets and rotates the widget key in Key Vault (Key Vault
+Secrets Officer). Never the pipeline identity. Empty: nobody gets the role from this deployment.''')
+param keyVaultSecretsOfficerId string = ''
+
+@description('Type of keyVaultSecretsOfficerId.')
+@allowed([
+  'User'
+  'Group'
+])
+param keyVaultSecretsOfficerType string = 'User'
+
+@description('Type of the principal running the deployment (it gets App Configuration Data Owner): a person, or the pipeline.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Daily ingestion cap of the Log Analytics workspace in GB, as text (-1: no cap; docs/deploy.md, cost).')
+param logAnalyticsDailyCapGb string = '1'
 
 @description('Optional function settings written to App Configuration; empty values are skipped (the function defaults apply).')
 param optionalFunctionSettings OptionalFunctionSettings = {}
@@ -115,6 +142,11 @@ var widgetSecretName = 'connect-widget-secret'
 var apiScopeName = 'JWT.Read'
 
 var isMultiTenant = entraSignInAudience == 'AzureADMultipleOrgs'
+var isProduction = environmentType == 'production'
+// Comma-separated parameters: plain strings survive `azd env set` and CI variables on every azd version.
+var customOrigins = filter(map(split(customWebOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+var requestedLocalRedirectUris = filter(map(split(localSpaRedirectUris, ','), uri => trim(uri)), uri => !empty(uri))
+var localRedirectUris = isProduction ? [] : requestedLocalRedirectUris
 var createApiApp = empty(existingApiClientId)
 var createSpaApp = empty(existingSpaClientId)
 var apiAppUniqueName = 'connect-sso-api-${resourceToken}'
@@ -144,6 +176,7 @@ module monitoring 'modules/monitoring.bicep' = {
     applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
     location: location
     tags: tags
+    dailyCapGb: int(logAnalyticsDailyCapGb)
   }
 }
 
@@ -156,6 +189,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     functionPrincipalId: identity.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -169,7 +203,11 @@ module keyVault 'modules/key-vault.bicep' = {
     widgetSecretName: widgetSecretName
     widgetSecretValue: connectWidgetSecret
     functionPrincipalId: identity.outputs.principalId
-    deployerPrincipalId: deployerObjectId
+    secretsOfficerPrincipalId: keyVaultSecretsOfficerId
+    secretsOfficerPrincipalType: keyVaultSecretsOfficerType
+    enablePurgeProtection: isProduction
+    softDeleteRetentionInDays: isProduction ? 90 : 7
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -183,29 +221,17 @@ module staticWebApp 'modules/static-web-app.bicep' = {
   }
 }
 
-var webOrigins = concat([ 'https://${staticWebApp.outputs.defaultHostname}' ], customWebOrigins)
+var webOrigins = concat([ 'https://${staticWebApp.outputs.defaultHostname}' ], customOrigins)
 // MSAL redirects to the page itself and, from MSAL v5 on, to its redirect bridge page.
 // map(), not a for-expression: the Static Web App host name is known only once it exists.
 var spaRedirectUris = concat(
   map(webOrigins, origin => '${origin}/'),
   map(webOrigins, origin => '${origin}/redirect.html'),
-  localSpaRedirectUris
+  localRedirectUris
 )
 
-module spaApp 'modules/entra/spa-app.bicep' = if (createSpaApp) {
-  name: 'entra-spa-app'
-  scope: rg
-  params: {
-    uniqueName: spaAppUniqueName
-    displayName: 'Contact centre chat (${environmentName})'
-    signInAudience: entraSignInAudience
-    redirectUris: spaRedirectUris
-    ownerObjectIds: [ deployerObjectId ]
-  }
-}
-
-var spaClientId = createSpaApp ? spaApp.outputs.clientId : existingSpaClientId
-
+// The API registration in three Graph requests on one uniqueName: reservation (learn the appId), App ID URI and scope,
+// then the page's pre-authorization (a pre-authorization may only name a scope that already exists).
 module apiAppReservation 'modules/entra/api-app-reservation.bicep' = if (createApiApp) {
   name: 'entra-api-app-reservation'
   scope: rg
@@ -224,16 +250,46 @@ module apiApp 'modules/entra/api-app.bicep' = if (createApiApp) {
     uniqueName: apiAppUniqueName
     displayName: 'Contact centre chat API (${environmentName})'
     signInAudience: entraSignInAudience
-    appId: apiAppReservation.outputs.appId
-    spaClientId: spaClientId
+    appId: apiAppReservation.?outputs.appId ?? ''
     ownerObjectIds: [ deployerObjectId ]
   }
 }
 
-var apiClientId = createApiApp ? apiApp.outputs.clientId : existingApiClientId
+var apiClientId = createApiApp ? (apiApp.?outputs.clientId ?? '') : existingApiClientId
 
-// What the function reads from App Configuration (names: shared/settings.py). The widget secret is not here:
-// the App Configuration module stores it only as a Key Vault reference.
+module spaApp 'modules/entra/spa-app.bicep' = if (createSpaApp) {
+  name: 'entra-spa-app'
+  scope: rg
+  params: {
+    uniqueName: spaAppUniqueName
+    displayName: 'Contact centre chat (${environmentName})'
+    signInAudience: entraSignInAudience
+    redirectUris: spaRedirectUris
+    ownerObjectIds: [ deployerObjectId ]
+    // The scope id is known only for an API registration this deployment manages (docs/deploy.md).
+    apiClientId: createApiApp ? apiClientId : ''
+    apiScopeId: apiApp.?outputs.scopeId ?? ''
+  }
+}
+
+var spaClientId = createSpaApp ? (spaApp.?outputs.clientId ?? '') : existingSpaClientId
+
+module apiAppAuthorization 'modules/entra/api-app-authorization.bicep' = if (createApiApp) {
+  name: 'entra-api-app-authorization'
+  scope: rg
+  params: {
+    uniqueName: apiAppUniqueName
+    displayName: 'Contact centre chat API (${environmentName})'
+    signInAudience: entraSignInAudience
+    // Reading step 2's output makes this step wait for it.
+    scopeId: apiApp.?outputs.scopeId ?? ''
+    spaClientId: spaClientId
+  }
+}
+
+// What the function reads from App Configuration (names: shared/settings.py), written by the postprovision hook
+// from the APP_CONFIG_SETTINGS output. The widget secret is not here: the hook stores it only as a Key Vault
+// reference (CONNECT_WIDGET_SECRET_URI).
 var functionSettings = union(
   {
     // Multi-tenant: the function accepts any tenant listed in ENTRA_ALLOWED_TENANT_IDS.
@@ -254,11 +310,10 @@ module appConfiguration 'modules/app-configuration.bicep' = {
     name: '${abbrs.appConfigurationStores}${resourceToken}'
     location: location
     tags: tags
-    settings: functionSettings
-    widgetSecretSettingName: 'CONNECT_WIDGET_SECRET'
-    widgetSecretUri: keyVault.outputs.widgetSecretUri
     functionPrincipalId: identity.outputs.principalId
     deployerPrincipalId: deployerObjectId
+    deployerPrincipalType: deployerPrincipalType
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -301,3 +356,6 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output CONNECT_WIDGET_SECRET_NAME string = widgetSecretName
 output AZURE_APP_CONFIG_NAME string = appConfiguration.outputs.name
 output AZURE_APP_CONFIG_ENDPOINT string = appConfiguration.outputs.endpoint
+// Read by the postprovision hook (hooks/write_app_config.py): non-secret settings and where the widget key lives.
+output APP_CONFIG_SETTINGS object = functionSettings
+output CONNECT_WIDGET_SECRET_URI string = keyVault.outputs.widgetSecretUri

@@ -58,6 +58,7 @@ def partition_of(region: str) -> str:
 class ConnectInstance:
     region: str
     instance_id: str
+    account: str | None = None  # known when given as an ARN
 
     @classmethod
     def from_arn(cls, arn: str) -> "ConnectInstance":
@@ -66,7 +67,7 @@ class ConnectInstance:
             raise InvalidName(
                 f"{arn!r} is not an Amazon Connect instance ARN (arn:aws:connect:REGION:ACCOUNT:instance/ID)"
             )
-        return cls(require_region(match.group(2)), require_instance_id(match.group(4)))
+        return cls(require_region(match.group(2)), require_instance_id(match.group(4)), match.group(3))
 
 
 def role_arn(account: str, role_name: str, partition: str = "aws") -> str:
@@ -79,6 +80,13 @@ def provider_arn(account: str, provider_name: str, partition: str = "aws") -> st
 
 def require_provider_arn(arn: str) -> str:
     return _require(_PROVIDER_ARN, arn, "is not an IAM SAML provider ARN (arn:aws:iam::ACCOUNT:saml-provider/NAME)")
+
+
+def provider_account(arn: str) -> str:
+    """The AWS account that holds an IAM SAML provider."""
+    match = _PROVIDER_ARN.fullmatch(require_provider_arn(arn))
+    assert match is not None  # noqa: S101 -- require_provider_arn just matched it
+    return match.group(2)
 
 
 def role_claim_value(role: str, provider: str) -> str:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
-from tools.agent_sso import aws_names, entra_app, metadata, relay_state, render, usernames
+from tools.agent_sso import aws_names, entra_app, metadata, relay_state, render, sign_in, usernames
 from tools.agent_sso.graph import GRAPH_V1, GraphClient, GraphError, TokenCredential
 from tools.agent_sso.safe_xml import XmlRejected
 
@@ -28,7 +29,7 @@ EXAMPLES = {
     "check-metadata": "example: %(prog)s entra-agents.xml okta.xml --warn-days 45",
     "render": (
         "example: %(prog)s --provider EntraAgents=entra-agents.xml --provider EntraAdmins=entra-admins.xml \\\n"
-        "           --existing-provider IdentityCenter=arn:aws:iam::111122223333:saml-provider/IdentityCenter \\\n"
+        "           --existing-provider Okta=arn:aws:iam::111122223333:saml-provider/Okta \\\n"
         "           --instance-id 00000000-0000-0000-0000-000000000000 -o connect-sso.rendered.yaml\n"
         "then:    aws cloudformation deploy --template-file connect-sso.rendered.yaml --stack-name connect-sso \\\n"
         "           --capabilities CAPABILITY_NAMED_IAM"
@@ -37,10 +38,11 @@ EXAMPLES = {
     "check-users": "example: %(prog)s jane.doe@contoso.com 'guest_fabrikam.com#EXT#@contoso.onmicrosoft.com'",
     "entra-app": (
         "example: %(prog)s --name 'Amazon Connect agents' --app-index 2 --account-id 111122223333 \\\n"
-        "           --provider-name EntraAgents --users-file agents.txt --claim-source upn --dry-run\n"
-        "Signs in with azure-identity's DefaultAzureCredential (e.g. after `az login --allow-no-subscriptions`).\n"
-        "Graph permissions: Application.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Policy.Read.All,\n"
-        "Policy.ReadWrite.ApplicationConfiguration, User.Read.All."
+        "           --provider-name EntraAgents --region eu-west-2 --users-file agents.txt --tenant contoso.com \\\n"
+        "           --dry-run\n"
+        "Signs in with a device code (MSAL, public client; --client-id for your organisation's own) asking for the\n"
+        "Graph scopes Application.ReadWrite.All, AppRoleAssignment.ReadWrite.All, Policy.Read.All,\n"
+        "Policy.ReadWrite.ApplicationConfiguration, User.Read.All; a token without one of them is refused."
     ),
 }
 
@@ -91,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=ARN",
-        help="an IAM SAML provider that already exists (e.g. IAM Identity Center's)",
+        help="an IAM SAML provider that already exists in the instance's account (e.g. one for Okta)",
     )
     _instance_arguments(rend, required=False)
     rend.add_argument("--role-name", help="federation role name (default in the template: AmazonConnectSSO)")
@@ -103,14 +105,20 @@ def _parser() -> argparse.ArgumentParser:
         help="also accept the regional sign-in endpoint of REGION in SAML:aud",
     )
     rend.add_argument("--max-session-duration", type=int, metavar="SECONDS", help="role maximum session, 3600-43200")
+    rend.add_argument(
+        "--allow-session-tags",
+        action="store_true",
+        help="also trust sts:TagSession and sts:SetSourceIdentity (IdPs that send session tags or SourceIdentity)",
+    )
     rend.add_argument("--base", type=Path, default=render.BASE_TEMPLATE, help="base template (default: %(default)s)")
     rend.add_argument("--warn-days", type=int, default=metadata.DEFAULT_WARN_DAYS, help=argparse.SUPPRESS)
     rend.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
 
     relay = command(
         "relay-state",
-        "Print the relay state URLs: admin (Connect admin website; also Identity Center), agent-ccp (Contact "
-        "Control Panel), agent-workspace. GovCloud (us-gov-west-1) uses console.amazonaws-us-gov.com.",
+        "Print the relay state URLs: admin (Connect admin website; also the Relay state of an Identity Center "
+        "application), agent-ccp (Contact Control Panel), agent-workspace. GovCloud (us-gov-west-1) uses "
+        "console.amazonaws-us-gov.com.",
     )
     _instance_arguments(relay, required=True)
     relay.add_argument("--audience", choices=["admin", "agent-ccp", "agent-workspace"], help="print only this URL")
@@ -154,13 +162,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     app.add_argument("--session-duration", type=int, metavar="SECONDS", help="also send SessionDuration (900-43200)")
     app.add_argument(
+        "--region",
+        required=True,
+        help="region of the Connect instance: its regional sign-in endpoint is the (default) reply URL; "
+        "us-gov-* means GovCloud ARNs and endpoints",
+    )
+    app.add_argument(
         "--signin-region",
         action="append",
         default=[],
         metavar="REGION",
-        help="add the regional sign-in endpoint as a reply URL",
+        help="add a further region's sign-in endpoint as a reply URL",
     )
-    app.add_argument("--govcloud", action="store_true", help="AWS GovCloud (US): aws-us-gov ARNs and sign-in endpoint")
+    app.add_argument(
+        "--global-signin",
+        action="store_true",
+        help="also keep the global endpoint https://signin.aws.amazon.com/saml as a reply URL (during a migration)",
+    )
     app.add_argument("--template-id", help="application template id (default: look up the AWS gallery application)")
     app.add_argument("--roll-certificate", action="store_true", help="add and activate a new signing certificate")
     app.add_argument("--dry-run", action="store_true", help="read only; print the Graph writes it would make")
@@ -168,7 +186,20 @@ def _parser() -> argparse.ArgumentParser:
         "--graph-url", default=GRAPH_V1, help="Microsoft Graph endpoint (sovereign clouds; default %(default)s)"
     )
     app.add_argument(
-        "--login-url", default="https://login.microsoftonline.com", help="Entra ID sign-in host for the metadata URL"
+        "--login-url", default="https://login.microsoftonline.com", help="Entra ID sign-in host (sign-in, metadata URL)"
+    )
+    sign = app.add_argument_group("Sign-in (device code with explicit Graph scopes)")
+    sign.add_argument("--tenant", default="organizations", help="tenant id or domain to sign in to")
+    sign.add_argument(
+        "--client-id",
+        default=sign_in.GRAPH_COMMAND_LINE_TOOLS,
+        help="public client to sign in with (default: Microsoft Graph Command Line Tools)",
+    )
+    sign.add_argument(
+        "--default-credential",
+        action="store_true",
+        help="use azure-identity's DefaultAzureCredential instead (e.g. a service principal with application "
+        "permissions); `az login` tokens lack the Policy scopes",
     )
     return parser
 
@@ -258,6 +289,8 @@ def _render(args: argparse.Namespace, now: datetime, out: TextIO, err: TextIO) -
         role_name=args.role_name,
         regional_signin=tuple(args.signin_region),
         max_session_duration=args.max_session_duration,
+        account_id=instance.account if instance else None,
+        allow_session_tags=args.allow_session_tags,
     )
     rendered = render.render(args.base.read_text(encoding="utf-8"), providers, settings)
     for finding in rendered.findings:
@@ -305,21 +338,33 @@ def _role_claim(args: argparse.Namespace) -> str:
         return aws_names.role_claim_value(role, provider)
     if not (args.account_id and args.provider_name):
         raise aws_names.InvalidName("give --role-claim, or --account-id and --provider-name")
-    partition = "aws-us-gov" if args.govcloud else "aws"
+    partition = aws_names.partition_of(args.region)
     return aws_names.role_claim_value(
         aws_names.role_arn(args.account_id, args.role_name, partition),
         aws_names.provider_arn(args.account_id, args.provider_name, partition),
     )
 
 
-def _entra_app(args: argparse.Namespace, now: datetime, out: TextIO, credential: TokenCredential | None) -> int:
+def _credential(args: argparse.Namespace, err: TextIO) -> TokenCredential:
+    if args.default_credential:
+        from azure.identity import DefaultAzureCredential  # imported late: only this option needs it
+
+        return sign_in.ScopeCheckedCredential(DefaultAzureCredential())
+    parts = urlsplit(args.graph_url)
+    app = sign_in.msal_public_client(args.client_id, f"{args.login_url.rstrip('/')}/{args.tenant}")
+    return sign_in.DeviceCodeCredential(app, f"{parts.scheme}://{parts.netloc}", prompt=err)
+
+
+def _entra_app(
+    args: argparse.Namespace, now: datetime, out: TextIO, err: TextIO, credential: TokenCredential | None
+) -> int:
     users = list(args.user) + (_lines(args.users_file) if args.users_file else [])
     if args.session_duration is not None and not 900 <= args.session_duration <= 43200:
         raise aws_names.InvalidName("--session-duration must be 900 to 43200 seconds")
     spec = entra_app.EntraAppSpec(
         display_name=args.name,
         identifier=entra_app.identifier_for(args.app_index),
-        reply_urls=tuple(relay_state.signin_endpoints(args.govcloud, args.signin_region)),
+        reply_urls=tuple(relay_state.reply_urls(args.region, args.signin_region, args.global_signin)),
         role_claim=_role_claim(args),
         users=tuple(users),
         claim_source=args.claim_source,
@@ -327,11 +372,7 @@ def _entra_app(args: argparse.Namespace, now: datetime, out: TextIO, credential:
         template_id=args.template_id,
         roll_certificate=args.roll_certificate,
     )
-    if credential is None:
-        from azure.identity import DefaultAzureCredential  # imported late: only this command needs it
-
-        credential = DefaultAzureCredential()
-    graph = GraphClient(credential, args.graph_url, dry_run=args.dry_run, out=out)
+    graph = GraphClient(credential or _credential(args, err), args.graph_url, dry_run=args.dry_run, out=out)
     outcome = entra_app.configure_enterprise_app(graph, spec, now, args.login_url)
     verb = "would make" if args.dry_run else "made"
     out.write(f"{verb} {len(graph.writes)} change(s)\n" if graph.writes else "no changes: already as asked\n")
@@ -364,8 +405,15 @@ def main(
             return _relay_state(args, out)
         if args.command == "check-users":
             return _check_users(args, out)
-        return _entra_app(args, now, out, credential)
-    except (aws_names.InvalidName, render.RenderError, entra_app.EntraAppError, GraphError, XmlRejected) as error:
+        return _entra_app(args, now, out, err, credential)
+    except (
+        aws_names.InvalidName,
+        render.RenderError,
+        entra_app.EntraAppError,
+        GraphError,
+        XmlRejected,
+        sign_in.SignInError,
+    ) as error:
         err.write(f"error: {error}\n")
         return 1
     except OSError as error:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.agent_sso.aws_names import (
+    provider_account,
+    require_account,
     require_instance_id,
     require_provider_arn,
     require_provider_name,
@@ -56,6 +58,8 @@ class StackSettings:
     role_name: str | None = None
     regional_signin: tuple[str, ...] = ()
     max_session_duration: int | None = None
+    account_id: str | None = None  # the Connect instance's account: existing providers must be in it
+    allow_session_tags: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,20 +73,37 @@ def _label(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
 
 
-def _validate(providers: list[Provider]) -> None:
+def _validate(providers: list[Provider], settings: StackSettings) -> list[Finding]:
     if not providers:
         raise RenderError("at least one provider is needed (a metadata file or an existing provider ARN)")
+    account = require_account(settings.account_id) if settings.account_id else None
+    findings: list[Finding] = []
     labels: dict[str, str] = {}
     for provider in providers:
         require_provider_name(provider.name)
         if isinstance(provider, ExistingProvider):
             require_provider_arn(provider.arn)
+            # A role trusts SAML providers of its own account only: another account's ARN can never sign anyone in.
+            owner = provider_account(provider.arn)
+            if account and owner != account:
+                raise RenderError(
+                    f"existing provider {provider.name} ({provider.arn}) is in account {owner}, not in the Connect "
+                    f"instance's account {account}: create the provider in {account}"
+                )
+            if not account:
+                findings.append(
+                    Finding(
+                        Level.WARNING,
+                        f"cannot check that {provider.name} is in the Connect instance's account: give --instance-arn",
+                    )
+                )
         elif not provider.metadata.ok:
             raise RenderError(f"metadata for {provider.name} ({provider.metadata.source}) has errors: fix them first")
         label = _label(provider.name)
         if label in labels:
             raise RenderError(f"provider names {labels[label]!r} and {provider.name!r} are too alike (both {label})")
         labels[label] = provider.name
+    return findings
 
 
 def _apply_settings(template: dict[str, Any], settings: StackSettings) -> None:
@@ -99,6 +120,8 @@ def _apply_settings(template: dict[str, Any], settings: StackSettings) -> None:
         if not 3600 <= settings.max_session_duration <= 43200:
             raise RenderError("the maximum session duration must be 3600 to 43200 seconds")
         parameters["MaxSessionDuration"]["Default"] = settings.max_session_duration
+    if settings.allow_session_tags:
+        parameters["AllowSessionTags"]["Default"] = "true"
 
 
 def _provider_resource(provider: NewProvider) -> dict[str, Any]:
@@ -128,7 +151,7 @@ def _provider_summary(provider: Provider) -> dict[str, Any]:
 
 def render(base_text: str, providers: list[Provider], settings: StackSettings) -> Rendered:
     """The stack-specific template for ``providers``; raises RenderError when the inputs are unsound."""
-    _validate(providers)
+    findings = _validate(providers, settings)
     template = copy.deepcopy(load_template(base_text))
     resources, outputs = template["Resources"], template["Outputs"]
     if ROLE not in resources or "SamlProviderArns" not in template.get("Parameters", {}):
@@ -177,7 +200,7 @@ def render(base_text: str, providers: list[Provider], settings: StackSettings) -
         "# Do not edit: change the inputs and render again. Deploy with CAPABILITY_NAMED_IAM.\n"
     )
     text = header + dump_template(template)
-    return Rendered(text, tuple(_size_findings(len(text.encode("utf-8")))))
+    return Rendered(text, tuple(findings + _size_findings(len(text.encode("utf-8")))))
 
 
 def _size_findings(size: int) -> list[Finding]:

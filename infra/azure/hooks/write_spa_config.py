@@ -1,9 +1,10 @@
 """azd hook: writes the page's run-time config (config.json) from the deployment's outputs.
 
 azd passes its environment values (the Bicep outputs plus what `azd env set` stored) to hooks as environment
-variables. `--check` (preprovision) only checks the Amazon Connect widget values, which an administrator copies
-from the Connect console; the default mode (the web service's predeploy hook) writes static_spa/dist/config.json,
-so nobody edits a deployed file by hand. Nothing here is secret: the widget security key never reaches the page.
+variables. `--check` (preprovision) only checks what an administrator sets by hand: the Amazon Connect widget
+values copied from the Connect console, and the origins and redirect URIs of the deployment; the default mode
+(the web service's predeploy hook) writes static_spa/dist/config.json, so nobody edits a deployed file by hand.
+Nothing here is secret: the widget security key never reaches the page.
 """
 
 from __future__ import annotations
@@ -75,6 +76,33 @@ def widget_problems(env: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def _comma_list(env: Mapping[str, str], name: str) -> list[str]:
+    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def environment_problems(env: Mapping[str, str]) -> list[str]:
+    """Problems with ENVIRONMENT_TYPE, CUSTOM_WEB_ORIGINS and SPA_LOCAL_REDIRECT_URIS (main.parameters.json)."""
+    problems = []
+    environment_type = env.get("ENVIRONMENT_TYPE", "").strip() or "production"
+    if environment_type not in {"production", "development"}:
+        problems.append("ENVIRONMENT_TYPE must be production or development")
+    for origin in _comma_list(env, "CUSTOM_WEB_ORIGINS"):
+        parts = urlsplit(origin)
+        if not _is_https_url(origin) or parts.path not in ("", "/") or parts.query:
+            problems.append(f"CUSTOM_WEB_ORIGINS: {origin!r} must be an https origin such as https://chat.contoso.com")
+    local = _comma_list(env, "SPA_LOCAL_REDIRECT_URIS")
+    if local and environment_type == "production":
+        # Bicep ignores them in production; saying so beats a silently missing redirect URI.
+        problems.append(
+            "SPA_LOCAL_REDIRECT_URIS is set, but local redirect URIs are registered only for development "
+            "environments: azd env set ENVIRONMENT_TYPE development, or unset SPA_LOCAL_REDIRECT_URIS"
+        )
+    for uri in local:
+        if urlsplit(uri).scheme not in {"http", "https"} or not urlsplit(uri).hostname:
+            problems.append(f"SPA_LOCAL_REDIRECT_URIS: {uri!r} must be an http(s) URL")
+    return problems
+
+
 def _deployment_problems(env: Mapping[str, str]) -> list[str]:
     problems = [
         f"{name} is not set: run `azd provision` first (it is a deployment output)"
@@ -134,16 +162,16 @@ def write_spa_config(config: Mapping[str, object], output: Path) -> None:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check the Amazon Connect widget values")
+    parser.add_argument("--check", action="store_true", help="only check the values set by hand (preprovision)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write config.json")
     args = parser.parse_args(argv)
     values = os.environ if env is None else env
     try:
         if args.check:
-            problems = widget_problems(values)
+            problems = widget_problems(values) + environment_problems(values)
             if problems:
                 raise SpaConfigError(problems)
-            print("spa config: Amazon Connect widget values look right", file=sys.stderr)
+            print("spa config: Amazon Connect widget and deployment values look right", file=sys.stderr)
         else:
             write_spa_config(build_spa_config(values), args.output)
             print(f"spa config: wrote {args.output}", file=sys.stderr)

@@ -1,5 +1,6 @@
-// App Configuration store with the function's non-secret settings and a Key Vault reference for the widget secret.
-// Local (access key) auth is off; ARM writes the key-values with the deployer's own Entra identity (pass-through).
+// App Configuration store for the function's settings. The key-values themselves (settings, the Key Vault reference
+// for the widget secret, the sentinel key) are written by the postprovision hook (hooks/write_app_config.py), with
+// retries: ARM would write them seconds after granting the deployer its data role here, before it takes effect.
 
 @description('Name of the App Configuration store.')
 param name string
@@ -10,24 +11,24 @@ param location string
 @description('Tags applied to the store.')
 param tags object
 
-@description('Non-secret function settings: key = setting name the function reads, value = its value. Empty values are skipped.')
-param settings object
-
-@description('Setting name under which the function finds the widget secret (as a Key Vault reference).')
-param widgetSecretSettingName string
-
-@description('Versionless URI of the Key Vault secret that holds the widget security key.')
-param widgetSecretUri string
-
 @description('Principal id of the function identity, which gets App Configuration Data Reader.')
 param functionPrincipalId string
 
-@description('Object id of the principal running the deployment; gets App Configuration Data Owner so ARM can write the key-values with its identity. Empty: none.')
+@description('Object id of the principal running the deployment; gets App Configuration Data Owner so the postprovision hook can write the key-values. Empty: none.')
 param deployerPrincipalId string = ''
+
+@description('Type of deployerPrincipalId: a person locally, the pipeline\'s service principal in CI.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param deployerPrincipalType string = 'User'
+
+@description('Resource id of the Log Analytics workspace that receives the store\'s audit logs.')
+param logAnalyticsWorkspaceId string
 
 var appConfigurationDataReaderRoleId = '516239f1-63e1-4d78-a4de-a74fb236a071'
 var appConfigurationDataOwnerRoleId = '5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b'
-var keyVaultReferenceContentType = 'application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8'
 
 resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' = {
   name: name
@@ -39,12 +40,13 @@ resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' = {
   }
   properties: {
     disableLocalAuth: true
-    // With local auth off, ARM can only write key-values on the caller's behalf (needs a data-plane role).
+    // With local auth off, any key-value ARM writes goes with the caller's own identity (never an access key).
     dataPlaneProxy: {
       authenticationMode: 'Pass-through'
       privateLinkDelegation: 'Disabled'
     }
     publicNetworkAccess: 'Enabled'
+    // A deleted store keeps its name for 7 days: `azd down --purge` (or `az appconfig purge`) frees it at once.
     softDeleteRetentionInDays: 7
     enablePurgeProtection: false
   }
@@ -66,38 +68,23 @@ resource deployerDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', appConfigurationDataOwnerRoleId)
     principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
   }
 }
 
-// Unset optional settings are left out, so the function applies its own defaults.
-var settingsToWrite = filter(items(settings), setting => !empty(setting.value))
-
-// Keys carry no label: the function reads label-less keys (or APP_CONFIG_LABEL, which this deployment leaves unset).
-resource settingValues 'Microsoft.AppConfiguration/configurationStores/keyValues@2024-05-01' = [
-  for setting in settingsToWrite: {
-    parent: store
-    name: setting.key
-    properties: {
-      value: setting.value
-      contentType: 'text/plain'
-    }
-    dependsOn: [
-      deployerDataOwner
+// Who changed which setting: write and delete audit logs go to the workspace.
+resource auditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-log-analytics'
+  scope: store
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
     ]
   }
-]
-
-// The only place the widget secret is named: a reference the function resolves with its own identity.
-resource widgetSecretReference 'Microsoft.AppConfiguration/configurationStores/keyValues@2024-05-01' = {
-  parent: store
-  name: widgetSecretSettingName
-  properties: {
-    value: string({ uri: widgetSecretUri })
-    contentType: keyVaultReferenceContentType
-  }
-  dependsOn: [
-    deployerDataOwner
-  ]
 }
 
 output name string = store.name

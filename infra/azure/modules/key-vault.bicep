@@ -1,5 +1,6 @@
 // Key Vault holding the Amazon Connect widget security key (the HS256 signing secret).
-// RBAC mode (no access policies), soft delete with purge protection, and a read-only role for the function.
+// RBAC mode (no access policies), soft delete (purge protection in production), a read-only role for the function,
+// set/rotate rights for a person or an admin group only, and audit logs to Log Analytics.
 
 @description('Name of the vault (3-24 characters).')
 @minLength(3)
@@ -23,13 +24,28 @@ param widgetSecretValue string = ''
 @description('Principal id of the function identity, which gets Key Vault Secrets User (read secret values only).')
 param functionPrincipalId string
 
-@description('Object id of the principal running the deployment; gets Key Vault Secrets Officer to set and rotate the key. Empty: none.')
-param deployerPrincipalId string = ''
+@description('''Object id of the person or admin group that sets and rotates the widget key (Key Vault Secrets
+Officer, which can also read it). Never the pipeline identity: any workflow on main could then read the key. Empty: none.''')
+param secretsOfficerPrincipalId string = ''
 
-@description('Days a deleted vault or secret stays recoverable (purge protection keeps it for this long).')
+@description('Type of secretsOfficerPrincipalId; a service principal is not offered on purpose.')
+@allowed([
+  'User'
+  'Group'
+])
+param secretsOfficerPrincipalType string = 'User'
+
+@description('''Purge protection: a deleted vault keeps its name for the whole retention period and cannot be purged.
+On for production; off for development, so `azd down --purge` frees the name at once.''')
+param enablePurgeProtection bool = true
+
+@description('Days a deleted vault or secret stays recoverable (with purge protection, its name stays taken that long).')
 @minValue(7)
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
+
+@description('Resource id of the Log Analytics workspace that receives the vault\'s audit logs.')
+param logAnalyticsWorkspaceId string
 
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -46,7 +62,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    enablePurgeProtection: true
+    // `false` is refused by Key Vault (purge protection is irreversible): off means the property is absent.
+    enablePurgeProtection: enablePurgeProtection ? true : null
     softDeleteRetentionInDays: softDeleteRetentionInDays
     // Flex Consumption without a virtual network reaches the vault over its public endpoint; access is RBAC-only.
     publicNetworkAccess: 'Enabled'
@@ -77,12 +94,28 @@ resource functionSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-resource deployerSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
-  name: guid(vault.id, deployerPrincipalId, keyVaultSecretsOfficerRoleId)
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
+  name: guid(vault.id, secretsOfficerPrincipalId, keyVaultSecretsOfficerRoleId)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
-    principalId: deployerPrincipalId
+    principalId: secretsOfficerPrincipalId
+    principalType: secretsOfficerPrincipalType
+  }
+}
+
+// Who read or changed the widget key, and when: every data-plane call (AuditEvent) goes to the workspace.
+resource auditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
+    ]
   }
 }
 

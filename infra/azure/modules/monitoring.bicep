@@ -18,6 +18,10 @@ param tags object
 @maxValue(730)
 param retentionInDays int = 30
 
+@description('''Daily ingestion cap of the workspace in GB (-1: no cap). Ingestion is billed per GB; when the cap is
+reached, the workspace stops collecting until the next day (docs/deploy.md, cost).''')
+param dailyCapGb int = 1
+
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   name: logAnalyticsName
   location: location
@@ -27,6 +31,9 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: retentionInDays
+    workspaceCapping: {
+      dailyQuotaGb: dailyCapGb
+    }
     features: {
       disableLocalAuth: true
     }
@@ -48,3 +55,4 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
+output logAnalyticsWorkspaceId string = logAnalytics.id

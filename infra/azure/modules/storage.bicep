@@ -18,6 +18,9 @@ param deploymentContainerName string
 @description('Principal id of the function identity, which gets Storage Blob Data Owner on this account.')
 param functionPrincipalId string
 
+@description('Resource id of the Log Analytics workspace that receives the blob service\'s audit logs.')
+param logAnalyticsWorkspaceId string
+
 // Storage Blob Data Owner: the Functions host manages its own lease and key blobs (field notes, section 3).
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 
@@ -65,6 +68,21 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   name: deploymentContainerName
   properties: {
     publicAccess: 'None'
+  }
+}
+
+// Reads, writes and deletes of the host's blobs and the deployment package go to the workspace.
+resource blobAuditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
+    ]
   }
 }
 

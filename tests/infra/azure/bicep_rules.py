@@ -27,7 +27,6 @@ KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 APP_CONFIGURATION_DATA_READER = "516239f1-63e1-4d78-a4de-a74fb236a071"
 APP_CONFIGURATION_DATA_OWNER = "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b"
 
-KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json;charset=utf-8"
 # Settings whose presence would mean a key or connection secret sits in app settings.
 _SECRET_SETTING_MARKERS = ("AccountKey=", "SharedAccessSignature", "InstrumentationKey=", "Password", "Secret")
 
@@ -125,6 +124,13 @@ def storage_problems(parsed: dict[str, Any]) -> list[str]:
     for container in resources(parsed).values():
         if container.type == "Microsoft.Storage/storageAccounts/blobServices/containers":
             _expect_properties(problems, container, {"properties.publicAccess": "None"})
+    blob_services = [
+        d for d in resources(parsed).values() if d.type == "Microsoft.Storage/storageAccounts/blobServices"
+    ]
+    if len(blob_services) != 1:
+        problems.append("expected one blob service")
+    else:
+        problems += audit_log_problems(parsed, blob_services[0].symbol)
     return problems
 
 
@@ -140,7 +146,11 @@ def monitoring_problems(parsed: dict[str, Any]) -> list[str]:
     _expect_properties(
         problems, insights, {"properties.DisableLocalAuth": True, "properties.WorkspaceResourceId": workspace_id}
     )
-    _expect_properties(problems, workspace, {"properties.features.disableLocalAuth": True})
+    _expect_properties(
+        problems,
+        workspace,
+        {"properties.features.disableLocalAuth": True, "properties.workspaceCapping.dailyQuotaGb": "dailyCapGb"},
+    )
     return problems
 
 
@@ -149,30 +159,17 @@ def app_configuration_problems(parsed: dict[str, Any]) -> list[str]:
     if store is None:
         return ["expected exactly one App Configuration store"]
     problems: list[str] = []
-    # Pass-through: with local auth off, ARM writes key-values with the caller's identity.
     _expect_properties(
         problems,
         store,
         {"properties.disableLocalAuth": True, "properties.dataPlaneProxy.authenticationMode": "Pass-through"},
     )
-    key_values = [
-        d for d in resources(parsed).values() if d.type == "Microsoft.AppConfiguration/configurationStores/keyValues"
-    ]
-    references_ = [d for d in key_values if d.get("properties.contentType") == "keyVaultReferenceContentType"]
-    if parsed.get("variables", {}).get("keyVaultReferenceContentType", {}).get("value") != (
-        KEY_VAULT_REFERENCE_CONTENT_TYPE
-    ):
-        problems.append("keyVaultReferenceContentType is not the App Configuration Key Vault reference type")
-    if len(references_) != 1:
-        problems.append(f"expected one Key Vault reference key-value, found {len(references_)}")
-    else:
-        value = references_[0].get("properties.value")
-        _expect(
-            problems,
-            value,
-            {"function": {"type": "string", "parameters": {"value_to_convert": {"uri": "widgetSecretUri"}}}},
-            "Key Vault reference value",
-        )
+    # Key-values written by ARM race the deployer's role granted in the same deployment (403 on a first run):
+    # the postprovision hook writes them, with retries.
+    for declaration in resources(parsed).values():
+        if declaration.type == "Microsoft.AppConfiguration/configurationStores/keyValues":
+            problems.append(f"{declaration.symbol} writes a key-value from ARM: the postprovision hook writes them")
+    problems += audit_log_problems(parsed, store.symbol)
     return problems
 
 
@@ -186,10 +183,18 @@ def key_vault_problems(parsed: dict[str, Any]) -> list[str]:
         vault,
         {
             "properties.enableRbacAuthorization": True,
-            "properties.enablePurgeProtection": True,
+            # On for production; when off, absent (Key Vault refuses `false`).
+            "properties.enablePurgeProtection": {
+                "operator": {
+                    "type": "conditional",
+                    "operands": {"condition": "enablePurgeProtection", "true_value": True, "false_value": None},
+                }
+            },
             "properties.enableSoftDelete": True,
         },
     )
+    if (parsed.get("parameters") or {}).get("enablePurgeProtection", {}).get("default") is not True:
+        problems.append("enablePurgeProtection must default to true")
     if vault.get("properties.accessPolicies"):
         problems.append("access policies are set: the vault must be RBAC-only")
     for secret in resources(parsed).values():
@@ -201,6 +206,23 @@ def key_vault_problems(parsed: dict[str, Any]) -> list[str]:
                 problems.append(f"secret {secret.symbol} has no contentType")
             if secret.condition is None:
                 problems.append(f"secret {secret.symbol} is unconditional: an empty value would overwrite the key")
+    problems += audit_log_problems(parsed, vault.symbol)
+    return problems
+
+
+def audit_log_problems(parsed: dict[str, Any], target: str) -> list[str]:
+    """A diagnostic setting on ``target`` sends its audit category group to the workspace parameter."""
+    settings = [
+        d
+        for d in resources(parsed).values()
+        if d.type == "Microsoft.Insights/diagnosticSettings" and d.get("scope") == target
+    ]
+    if len(settings) != 1:
+        return [f"expected one diagnostic setting on {target}, found {len(settings)}"]
+    problems: list[str] = []
+    _expect_properties(problems, settings[0], {"properties.workspaceId": "logAnalyticsWorkspaceId"})
+    if {"categoryGroup": "audit", "enabled": True} not in (settings[0].get("properties.logs") or []):
+        problems.append(f"{settings[0].symbol} does not send the audit category group")
     return problems
 
 

@@ -21,6 +21,7 @@ from tests.infra.azure.bicep_model import (
     parse_text,
     references,
     resources,
+    strings_in,
 )
 
 FUNCTION_APP = MODULES_DIR / "function-app.bicep"
@@ -118,14 +119,44 @@ def test_module_meets_its_security_rule(path, rule):
             "disableLocalAuth: false",
             "store properties.disableLocalAuth",
         ),
-        (APP_CONFIGURATION, rules.app_configuration_problems, "keyvaultref+json", "json", "reference type"),
+        (
+            APP_CONFIGURATION,
+            rules.app_configuration_problems,
+            "output name string",
+            "resource kv 'Microsoft.AppConfiguration/configurationStores/keyValues@2024-05-01' = {\n"
+            "  parent: store\n  name: 'X'\n  properties: {\n    value: 'y'\n  }\n}\n\noutput name string",
+            "writes a key-value from ARM",
+        ),
+        (
+            APP_CONFIGURATION,
+            rules.app_configuration_problems,
+            "categoryGroup: 'audit'",
+            "categoryGroup: 'allMetrics'",
+            "audit category group",
+        ),
         (
             KEY_VAULT,
             rules.key_vault_problems,
-            "enablePurgeProtection: true",
+            "enablePurgeProtection: enablePurgeProtection ? true : null",
             "enablePurgeProtection: false",
             "enablePurgeProtection",
         ),
+        (
+            KEY_VAULT,
+            rules.key_vault_problems,
+            "param enablePurgeProtection bool = true",
+            "param enablePurgeProtection bool = false",
+            "default to true",
+        ),
+        (
+            KEY_VAULT,
+            rules.key_vault_problems,
+            "workspaceId: logAnalyticsWorkspaceId",
+            "workspaceId: 'x'",
+            "workspaceId",
+        ),
+        (STORAGE, rules.storage_problems, "scope: blobService", "scope: storage", "diagnostic setting on blobService"),
+        (MONITORING, rules.monitoring_problems, "dailyQuotaGb: dailyCapGb", "dailyQuotaGb: -1", "dailyQuotaGb"),
         (
             KEY_VAULT,
             rules.key_vault_problems,
@@ -183,7 +214,8 @@ def test_role_assignments_are_exactly_the_documented_ones():
             "applicationInsights",
         ),
         ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_USER}), "functionPrincipalId", "vault"),
-        ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_OFFICER}), "deployerPrincipalId", "vault"),
+        # set/rotate rights for a person or an admin group (a parameter), never the deployer (the CI identity)
+        ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_OFFICER}), "secretsOfficerPrincipalId", "vault"),
         ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_READER}), "functionPrincipalId", "store"),
         ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_OWNER}), "deployerPrincipalId", "store"),
     }
@@ -195,6 +227,36 @@ def test_function_role_assignments_name_a_service_principal():
         for assignment in assignments:
             if assignment["principal"] in {"functionPrincipalId", "identityPrincipalId"}:
                 assert assignment["principalType"] == "ServicePrincipal", assignment["symbol"]
+
+
+def test_every_role_assignment_states_its_principal_type():
+    """A literal or a parameter whose allowed values are real principal types (ARM refuses a mismatch)."""
+    for path in bicep_files():
+        parsed = parse_file(path)
+        for assignment in rules.role_assignments(parsed):
+            principal_type = assignment["principalType"]
+            assert principal_type, f"{path.name}: {assignment['symbol']} has no principalType"
+            if principal_type != "ServicePrincipal":
+                allowed = _allowed(parsed, principal_type)
+                assert allowed and allowed <= {"User", "Group", "ServicePrincipal"}, (path.name, principal_type)
+
+
+def _allowed(parsed: dict, parameter: str) -> set:
+    decorators = parsed["parameters"][parameter]["decorators"]
+    return {value for d in decorators if d["type"] == "allowed" for value in d["argument"]}
+
+
+def test_the_widget_key_officer_can_never_be_a_service_principal():
+    """Secrets Officer reads secret values: in CI the deployer is the GitHub identity, so it never gets the role."""
+    vault = parse_file(KEY_VAULT)
+    [officer] = [a for a in rules.role_assignments(vault) if rules.KEY_VAULT_SECRETS_OFFICER in a["roles"]]
+    assert officer["principal"] == "secretsOfficerPrincipalId"
+    assert _allowed(vault, officer["principalType"]) == {"User", "Group"}
+    main = parse_file(MAIN_BICEP)
+    key_vault = modules(main)["keyVault"]
+    assert key_vault.get("params.secretsOfficerPrincipalId") == "keyVaultSecretsOfficerId"
+    assert not references(key_vault.body, "deployerObjectId"), "the deployer must not be the widget key's officer"
+    assert main["parameters"]["keyVaultSecretsOfficerId"]["default"] == ""
 
 
 def test_role_resolution_sees_a_broader_role():
@@ -218,22 +280,7 @@ def test_main_passes_the_widget_secret_only_to_key_vault():
 
 
 def test_key_vault_reference_is_what_the_function_reads_as_the_widget_secret():
-    main_modules = modules(parse_file(MAIN_BICEP))
-    assert main_modules["appConfiguration"].get("params.widgetSecretSettingName") == "CONNECT_WIDGET_SECRET"
-    assert main_modules["appConfiguration"].get("params.widgetSecretUri") == {
-        "operator": {
-            "type": "property_accessor",
-            "operands": {
-                "operand_1": "keyVault",
-                "operand_2": {
-                    "operator": {
-                        "type": "property_accessor",
-                        "operands": {"operand_1": "outputs", "operand_2": "widgetSecretUri"},
-                    }
-                },
-            },
-        }
-    }
+    # main.bicep outputs it as CONNECT_WIDGET_SECRET_URI; the postprovision hook stores it as the reference.
     vault_outputs = parse_file(KEY_VAULT)["outputs"]
     assert vault_outputs["widgetSecretUri"]["value"] == "${vault.properties.vaultUri}secrets/${widgetSecretName}"
 
@@ -245,20 +292,72 @@ def test_cors_and_redirect_uris_come_from_the_static_web_app_and_custom_origins(
     assert web_origins["type"] == "concat"
     assert web_origins["parameters"] == {
         "arg_1": ["https://${staticWebApp.outputs.defaultHostname}"],
-        "arg_2": "customWebOrigins",
+        "arg_2": "customOrigins",
     }
+    assert references(variables["customOrigins"]["value"], "customWebOrigins")
     assert modules(main)["functionApp"].get("params.allowedOrigins") == "webOrigins"
-    assert main["parameters"]["customWebOrigins"]["default"] == []
-    assert main["parameters"]["localSpaRedirectUris"]["default"] == [
-        "http://localhost:5173/",
-        "http://localhost:5173/redirect.html",
-    ]
     redirect = variables["spaRedirectUris"]["value"]["function"]["parameters"]
     assert [
         redirect["arg_1"]["function"]["parameters"]["arg_2"]["detail"]["expression"],
         redirect["arg_2"]["function"]["parameters"]["arg_2"]["detail"]["expression"],
         redirect["arg_3"],
-    ] == ["${origin}/", "${origin}/redirect.html", "localSpaRedirectUris"]
+    ] == ["${origin}/", "${origin}/redirect.html", "localRedirectUris"]
+
+
+def test_local_redirect_uris_default_to_none_and_only_development_registers_them():
+    main = parse_file(MAIN_BICEP)
+    parameters, variables = main["parameters"], main["variables"]
+    assert parameters["localSpaRedirectUris"]["default"] == ""
+    assert parameters["customWebOrigins"]["default"] == ""
+    assert parameters["environmentType"]["default"] == "production"
+    assert variables["isProduction"]["value"] == {
+        "operator": {"type": "equals", "operands": {"operand_1": "environmentType", "operand_2": "production"}}
+    }
+    assert variables["localRedirectUris"]["value"] == {
+        "operator": {
+            "type": "conditional",
+            "operands": {"condition": "isProduction", "true_value": [], "false_value": "requestedLocalRedirectUris"},
+        }
+    }
+    built_in = [main["variables"], [spec.get("default") for spec in parameters.values()]]
+    assert not any("localhost" in value for value in strings_in(built_in)), "no local URI is built into the template"
+
+
+def test_purge_protection_and_retention_follow_the_environment_type():
+    key_vault = modules(parse_file(MAIN_BICEP))["keyVault"]
+    assert key_vault.get("params.enablePurgeProtection") == "isProduction"
+    assert key_vault.get("params.softDeleteRetentionInDays") == {
+        "operator": {
+            "type": "conditional",
+            "operands": {"condition": "isProduction", "true_value": 90, "false_value": 7},
+        }
+    }
+
+
+def test_audit_logs_and_the_daily_cap_are_wired_to_the_workspace():
+    main_modules = modules(parse_file(MAIN_BICEP))
+    workspace_id = {
+        "operator": {
+            "type": "property_accessor",
+            "operands": {
+                "operand_1": "monitoring",
+                "operand_2": {
+                    "operator": {
+                        "type": "property_accessor",
+                        "operands": {"operand_1": "outputs", "operand_2": "logAnalyticsWorkspaceId"},
+                    }
+                },
+            },
+        }
+    }
+    for symbol in ("keyVault", "appConfiguration", "storage"):
+        assert main_modules[symbol].get("params.logAnalyticsWorkspaceId") == workspace_id, symbol
+    assert parse_file(MONITORING)["outputs"]["logAnalyticsWorkspaceId"]["value"] == {
+        "operator": {"type": "property_accessor", "operands": {"operand_1": "logAnalytics", "operand_2": "id"}}
+    }
+    assert main_modules["monitoring"].get("params.dailyCapGb") == {
+        "function": {"type": "int", "parameters": {"value_to_convert": "logAnalyticsDailyCapGb"}}
+    }
 
 
 def test_every_azure_resource_is_tagged():

@@ -2,7 +2,9 @@
 
 Required settings must be set (App Configuration key-values or app settings); secret settings exist only as Key
 Vault references; every other name written is one the function knows; the optional settings parameter offers
-exactly the optional names, and main.parameters.json maps each of them from an azd environment value.
+exactly the optional names, and main.parameters.json maps each of them from an azd environment value. The
+key-values are written by the postprovision hook (infra/azure/hooks/write_app_config.py) from main.bicep's
+APP_CONFIG_SETTINGS and CONNECT_WIDGET_SECRET_URI outputs.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from tests.infra.azure.bicep_model import (
     resources,
     unquote,
 )
+from tests.infra.azure.hook_modules import load_hook
+
+app_config_hook = load_hook("write_app_config")
 
 # Functions host and platform settings on the app itself (not read by function_app.py's settings parser).
 RUNTIME_SETTING_NAMES = {
@@ -68,8 +73,7 @@ def _function_app_settings() -> dict:
 
 
 def _key_vault_reference_names() -> set[str]:
-    main_modules = modules(parse_file(MAIN_BICEP))
-    return {main_modules["appConfiguration"].get("params.widgetSecretSettingName")}
+    return {app_config_hook.WIDGET_SECRET_SETTING}
 
 
 def test_every_required_setting_is_provided():
@@ -78,9 +82,26 @@ def test_every_required_setting_is_provided():
     assert set(REQUIRED_SETTING_NAMES) <= provided, set(REQUIRED_SETTING_NAMES) - provided
 
 
-def test_main_passes_the_settings_to_app_configuration():
-    main_modules = modules(parse_file(MAIN_BICEP))
-    assert main_modules["appConfiguration"].get("params.settings") == "functionSettings"
+def test_main_hands_the_settings_and_the_secret_uri_to_the_postprovision_hook():
+    main = parse_file(MAIN_BICEP)
+    outputs = main["outputs"]
+    assert outputs["APP_CONFIG_SETTINGS"] == {"decorators": [], "type": "object", "value": "functionSettings"}
+    assert outputs["CONNECT_WIDGET_SECRET_URI"]["value"] == {
+        "operator": {
+            "type": "property_accessor",
+            "operands": {
+                "operand_1": "keyVault",
+                "operand_2": {
+                    "operator": {
+                        "type": "property_accessor",
+                        "operands": {"operand_1": "outputs", "operand_2": "widgetSecretUri"},
+                    }
+                },
+            },
+        }
+    }
+    assert {"AZURE_APP_CONFIG_ENDPOINT", "APP_CONFIG_SETTINGS", "CONNECT_WIDGET_SECRET_URI"} <= set(outputs)
+    main_modules = modules(main)
     assert main_modules["functionApp"].get("params.appConfigEndpoint") == {
         "operator": {
             "type": "property_accessor",
@@ -146,12 +167,12 @@ def test_derived_settings_match_what_the_deployment_creates():
 
 
 def test_the_function_resolves_the_reference_this_deployment_writes():
-    """The App Configuration value Bicep writes (string({uri: ...})) is one the function's loader accepts."""
-    from shared.app_configuration import KEY_VAULT_REFERENCE_CONTENT_TYPE, parse_key_vault_reference
-    from tests.infra.azure.bicep_rules import KEY_VAULT_REFERENCE_CONTENT_TYPE as WRITTEN_CONTENT_TYPE
+    """The Key Vault reference the hook writes for CONNECT_WIDGET_SECRET_URI is one the function's loader accepts."""
+    from shared.app_configuration import parse_key_vault_reference
 
-    assert WRITTEN_CONTENT_TYPE.split(";")[0] == KEY_VAULT_REFERENCE_CONTENT_TYPE
-    # Key Vault's vaultUri ends with "/"; the module appends secrets/<name> (no version: rotation needs none).
+    # `az appconfig kv set-keyvault` (the hook) stores {"uri": <secret identifier>} with the Key Vault reference
+    # content type. Key Vault's vaultUri ends with "/"; the module appends secrets/<name> (no version: rotation
+    # needs none).
     value = json.dumps({"uri": "https://kv-abc123.vault.azure.net/secrets/connect-widget-secret"})
     assert parse_key_vault_reference("CONNECT_WIDGET_SECRET", value) == (
         "https://kv-abc123.vault.azure.net",

@@ -6,7 +6,6 @@ sides of the config.json contract cannot drift apart.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -14,15 +13,13 @@ import sys
 
 import pytest
 
-from tests.infra.azure.bicep_model import INFRA_DIR, MAIN_BICEP, parse_file
+from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
+from tests.infra.azure.hook_modules import HOOKS_DIR, load_hook
 from tests.support.iac_tools import REPO_ROOT
 
-HOOK_PATH = INFRA_DIR / "hooks" / "write_spa_config.py"
+HOOK_PATH = HOOKS_DIR / "write_spa_config.py"
 SPA_CONFIG_MODULE = REPO_ROOT / "static_spa" / "src" / "config.js"
-
-_spec = importlib.util.spec_from_file_location("write_spa_config", HOOK_PATH)
-hook = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hook)
+hook = load_hook("write_spa_config")
 
 # What `azd provision` leaves in the azd environment (fake ids) plus what the administrator sets.
 AZD_ENV = {
@@ -156,3 +153,32 @@ def test_the_page_accepts_the_written_config(tmp_path):
     accepted = json.loads(completed.stdout)
     assert accepted["msal"]["apiScope"] == AZD_ENV["ENTRA_API_SCOPE"]
     assert accepted["widget"]["widgetId"] == AZD_ENV["CONNECT_WIDGET_ID"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"SPA_LOCAL_REDIRECT_URIS": "http://localhost:5173/"}, "registered only for development environments"),
+        ({"ENVIRONMENT_TYPE": "staging"}, "ENVIRONMENT_TYPE must be production or development"),
+        ({"CUSTOM_WEB_ORIGINS": "https://chat.contoso.com/page"}, "must be an https origin"),
+        ({"CUSTOM_WEB_ORIGINS": "http://chat.contoso.com"}, "must be an https origin"),
+        (
+            {"ENVIRONMENT_TYPE": "development", "SPA_LOCAL_REDIRECT_URIS": "localhost:5173"},
+            "must be an http(s) URL",
+        ),
+    ],
+)
+def test_check_mode_refuses_deployment_values_that_would_not_take_effect(extra, message, capsys):
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    assert hook.main(["--check"], env={**widget_only, **extra}) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_check_mode_accepts_development_redirects_and_custom_origins():
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    development = {
+        "ENVIRONMENT_TYPE": "development",
+        "SPA_LOCAL_REDIRECT_URIS": "http://localhost:5173/, http://localhost:5173/redirect.html",
+        "CUSTOM_WEB_ORIGINS": "https://chat.contoso.com,https://help.contoso.com/",
+    }
+    assert hook.main(["--check"], env={**widget_only, **development}) == 0

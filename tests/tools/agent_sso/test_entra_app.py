@@ -263,7 +263,8 @@ def test_command_line_dry_run_then_apply_then_idempotent(graph, tmp_path):
     users.write_text("jane.doe@contoso.com\n\nraj.patel@contoso.com\n")
     argv = [
         "entra-app", "--name", "Amazon Connect agents", "--app-index", "2", "--account-id", "111122223333",
-        "--provider-name", "EntraAgents", "--users-file", str(users), "--graph-url", graph.url,
+        "--provider-name", "EntraAgents", "--region", "eu-west-2", "--users-file", str(users),
+        "--graph-url", graph.url,
     ]  # fmt: skip
 
     def cli(*extra: str) -> str:
@@ -279,3 +280,6 @@ def test_command_line_dry_run_then_apply_then_idempotent(graph, tmp_path):
     graph.clear_calls()
     assert "no changes" in cli()
     assert graph.writes == []
+    # Amazon Connect's SAML guide: the instance region's sign-in endpoint is the (default) reply URL.
+    (app,) = graph.state.applications.values()
+    assert app["web"]["redirectUris"] == ["https://eu-west-2.signin.aws.amazon.com/saml"]

@@ -96,6 +96,61 @@ def test_relay_state_outputs_match_the_tool():
         assert gov == relay_states("us-gov-west-1", INSTANCE)[audience]
 
 
+def _saml_aud(template: dict, regions: bool) -> list:
+    statement = template["Resources"]["ConnectFederationRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    condition = statement["Condition"]["StringEquals"]["SAML:aud"]["Fn::If"]
+    assert condition[0] == "HasRegionalSignIn"
+    branch = condition[1] if regions else condition[2]
+    if regions:
+        return branch["Fn::Split"][1]["Fn::If"][2]["Fn::Sub"][0].split("|")
+    return branch["Fn::If"][2]
+
+
+def test_the_role_accepts_the_regional_sign_in_endpoint_by_default_and_keeps_the_global_one():
+    template = rendered([provider("EntraAgents")])
+    assert _saml_aud(template, regions=False) == [
+        {"Fn::Sub": "https://${AWS::Region}.signin.aws.amazon.com/saml"},
+        "https://signin.aws.amazon.com/saml",
+    ]
+    assert _saml_aud(template, regions=True) == [
+        "https://${AWS::Region}.signin.aws.amazon.com/saml",
+        "https://signin.aws.amazon.com/saml",
+        "https://${Regions}.signin.aws.amazon.com/saml",
+    ]
+
+
+def test_session_tags_are_opt_in():
+    def actions(template: dict, allowed: bool):
+        role = template["Resources"]["ConnectFederationRole"]["Properties"]
+        branches = role["AssumeRolePolicyDocument"]["Statement"][0]["Action"]["Fn::If"]
+        assert branches[0] == "HasSessionTags"
+        return branches[1] if allowed else branches[2]
+
+    default = rendered([provider("EntraAgents")])
+    assert default["Parameters"]["AllowSessionTags"]["Default"] == "false"
+    assert actions(default, False) == "sts:AssumeRoleWithSAML"
+    assert actions(default, True) == ["sts:AssumeRoleWithSAML", "sts:TagSession", "sts:SetSourceIdentity"]
+    tagged = rendered([provider("EntraAgents")], StackSettings(instance_id=INSTANCE, allow_session_tags=True))
+    assert tagged["Parameters"]["AllowSessionTags"]["Default"] == "true"
+
+
+def test_an_existing_provider_must_be_in_the_instances_account():
+    other = "arn:aws:iam::444455556666:saml-provider/Okta"
+    with pytest.raises(RenderError, match="not in the Connect instance's account 111122223333"):
+        render(BASE_TEMPLATE.read_text(), [ExistingProvider("Okta", other)], StackSettings(account_id="111122223333"))
+    same = render(BASE_TEMPLATE.read_text(), [ExistingProvider("Okta", OKTA)], StackSettings(account_id="111122223333"))
+    assert same.findings == ()
+    unknown = render(BASE_TEMPLATE.read_text(), [ExistingProvider("Okta", OKTA)], StackSettings())
+    assert [finding.message for finding in unknown.findings] == [
+        "cannot check that Okta is in the Connect instance's account: give --instance-arn"
+    ]
+    code, _, err = cli(
+        "render", "--existing-provider", f"Okta={other}",
+        "--instance-arn", f"arn:aws:connect:eu-west-2:111122223333:instance/{INSTANCE}",
+    )  # fmt: skip
+    assert code == 1 and "is in account 444455556666" in err
+
+
 def cli(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(list(argv), out=out, err=err, now=NOW)
@@ -120,10 +175,12 @@ def test_cli_render_writes_a_template(tmp_path):
     code, _, err = cli(
         "render", "--provider", f"EntraAgents={agents}", "--existing-provider", f"Okta={OKTA}",
         "--instance-arn", f"arn:aws:connect:eu-west-2:111122223333:instance/{INSTANCE}",
-        "--signin-region", "eu-west-2", "--max-session-duration", "43200", "-o", str(target),
+        "--signin-region", "eu-west-2", "--max-session-duration", "43200", "--allow-session-tags",
+        "-o", str(target),
     )  # fmt: skip
     assert code == 0, err
     template = yaml.safe_load(target.read_text())
+    assert template["Parameters"]["AllowSessionTags"]["Default"] == "true"
     assert template["Parameters"]["RegionalSignInEndpoints"]["Default"] == "eu-west-2"
     assert template["Parameters"]["MaxSessionDuration"]["Default"] == 43200
     assert cli("render", "--provider", "no-equals-sign")[0] == 1

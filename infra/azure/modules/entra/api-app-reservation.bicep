@@ -1,6 +1,7 @@
 // Step 1 of the API app registration: create (or find) the application by its uniqueName to learn its appId.
 // An application cannot reference its own appId, yet its App ID URI must be api://<appId>; step 2 (api-app.bicep)
-// declares the full registration with that URI. This step sets only names, so re-running it changes nothing.
+// sets that URI and the scope, step 3 (api-app-authorization.bicep) pre-authorizes the page's app for the scope.
+// This step sets only names, so re-running it changes nothing.
 extension microsoftGraphV1
 
 @description('Immutable, tenant-unique key of the application (the Graph extension upserts by it).')

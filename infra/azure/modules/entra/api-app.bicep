@@ -1,6 +1,7 @@
 // Step 2 of the API app registration: the protected web API the page asks a token for.
-// App ID URI api://<appId>, one delegated scope (JWT.Read), v2.0 access tokens (aud = client id), and the page's
-// SPA app pre-authorized for that scope so users never see a consent prompt for it.
+// App ID URI api://<appId>, one delegated scope (JWT.Read) and v2.0 access tokens (aud = client id). The page's app
+// is pre-authorized in step 3 (api-app-authorization.bicep), in a separate Graph request: Graph refuses a
+// pre-authorization that names a scope created in the same request (microsoftgraph/microsoft-graph-docs#20177).
 extension microsoftGraphV1
 
 @description('Same uniqueName as in step 1 (api-app-reservation.bicep): this declaration updates that application.')
@@ -15,14 +16,12 @@ param signInAudience string
 @description('The appId that step 1 returned.')
 param appId string
 
-@description('Client id of the SPA app registration to pre-authorize for the JWT.Read scope.')
-param spaClientId string
-
 @description('Object ids that own the registration (the deployer).')
 param ownerObjectIds array
 
 var scopeName = 'JWT.Read'
-// Stable across deployments: pre-authorization and granted consent refer to the scope by this id.
+// Stable across deployments: step 3's pre-authorization, the page's required access and granted consent refer to
+// the scope by this id.
 var scopeId = guid(uniqueName, scopeName)
 
 resource apiApplication 'Microsoft.Graph/applications@v1.0' = {
@@ -50,14 +49,6 @@ resource apiApplication 'Microsoft.Graph/applications@v1.0' = {
         userConsentDescription: 'Lets the chat page tell the contact centre who you are.'
       }
     ]
-    preAuthorizedApplications: [
-      {
-        appId: spaClientId
-        delegatedPermissionIds: [
-          scopeId
-        ]
-      }
-    ]
   }
 }
 
@@ -68,3 +59,4 @@ resource apiServicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
 
 output clientId string = apiApplication.appId
 output scope string = 'api://${apiApplication.appId}/${scopeName}'
+output scopeId string = scopeId

@@ -1,0 +1,183 @@
+"""azd postprovision hook: writes the function's key-values into App Configuration with the deployer's identity.
+
+Why a hook and not Bicep: ARM would write the key-values seconds after the same deployment grants the deployer
+App Configuration Data Owner, and a new role assignment takes minutes to apply, so a first `azd up` would likely
+get 403. Here every write is `az appconfig kv set --auth-mode login` (the signed-in Azure CLI identity), retried
+a bounded number of times until the role is effective. What is written, label-less (the function reads those):
+
+  - every non-empty setting of the APP_CONFIG_SETTINGS deployment output (a JSON object: name -> value);
+  - CONNECT_WIDGET_SECRET as a Key Vault reference to CONNECT_WIDGET_SECRET_URI: the key itself stays in Key Vault;
+  - last, the sentinel key (APP_CONFIG_SENTINEL_KEY, default connect-sso:sentinel) set to this run's time, so a
+    function that watches it reloads once, after every other key is in place.
+
+Values are settings, not secrets; still, only key names are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+WIDGET_SECRET_SETTING = "CONNECT_WIDGET_SECRET"  # noqa: S105 -- a setting name, not a secret
+DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
+# A first write waits for the deployer's new role: about six minutes in all before giving up.
+DEFAULT_ATTEMPTS = 12
+DEFAULT_DELAY_SECONDS = 30.0
+# App Configuration refuses '%' in keys and the keys '.' and '..'.
+_KEY = re.compile(r"^(?!\.{1,2}$)[^%\s][^%]{0,255}$")
+
+
+class AppConfigHookError(Exception):
+    """A missing or invalid azd environment value, or a write that kept failing; each problem says what to fix."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    key: str
+    value: str
+    key_vault_reference: bool = False
+
+
+def _https_host(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme == "https" and bool(parts.hostname) and not parts.username
+
+
+def _settings(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
+    raw = env.get("APP_CONFIG_SETTINGS", "").strip()
+    if not raw:
+        problems.append("APP_CONFIG_SETTINGS is not set: run `azd provision` first (it is a deployment output)")
+        return {}
+    try:
+        settings = json.loads(raw)
+    except ValueError:
+        problems.append("APP_CONFIG_SETTINGS is not JSON: it must be the deployment output, unchanged")
+        return {}
+    if not isinstance(settings, dict) or not all(isinstance(v, str) for v in settings.values()):
+        problems.append("APP_CONFIG_SETTINGS must be a JSON object of setting name -> text")
+        return {}
+    for name in settings:
+        if not _KEY.match(name):
+            problems.append(f"APP_CONFIG_SETTINGS holds an invalid key name {name!r}")
+    if WIDGET_SECRET_SETTING in settings:
+        problems.append(f"APP_CONFIG_SETTINGS must not hold {WIDGET_SECRET_SETTING}: it is only a Key Vault reference")
+    # Unset optional settings are left out, so the function applies its own defaults.
+    return {name: value for name, value in settings.items() if value.strip()}
+
+
+def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
+    """(store endpoint, key-values in write order) or AppConfigHookError listing every problem at once."""
+    problems: list[str] = []
+    endpoint = env.get("AZURE_APP_CONFIG_ENDPOINT", "").strip()
+    if not endpoint:
+        problems.append("AZURE_APP_CONFIG_ENDPOINT is not set: run `azd provision` first (it is a deployment output)")
+    elif not _https_host(endpoint):
+        problems.append("AZURE_APP_CONFIG_ENDPOINT must be the store's https endpoint")
+    secret_uri = env.get("CONNECT_WIDGET_SECRET_URI", "").strip()
+    if not secret_uri:
+        problems.append("CONNECT_WIDGET_SECRET_URI is not set: run `azd provision` first (it is a deployment output)")
+    elif not (_https_host(secret_uri) and "/secrets/" in urlsplit(secret_uri).path):
+        problems.append("CONNECT_WIDGET_SECRET_URI must be a Key Vault secret URI (https://<vault>/secrets/<name>)")
+    sentinel = env.get("APP_CONFIG_SENTINEL_KEY", "").strip() or DEFAULT_SENTINEL_KEY
+    if not _KEY.match(sentinel):
+        problems.append(f"APP_CONFIG_SENTINEL_KEY {sentinel!r} is not a valid App Configuration key")
+    settings = _settings(env, problems)
+    if problems:
+        raise AppConfigHookError(problems)
+    writes = [KeyValue(name, value) for name, value in sorted(settings.items())]
+    writes.append(KeyValue(WIDGET_SECRET_SETTING, secret_uri, key_vault_reference=True))
+    writes.append(KeyValue(sentinel, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    return endpoint, writes
+
+
+def az_arguments(endpoint: str, item: KeyValue) -> list[str]:
+    """The Azure CLI arguments (after `az`) that write one key-value with the signed-in identity."""
+    common = ["--endpoint", endpoint, "--auth-mode", "login", "--key", item.key, "--yes", "--only-show-errors"]
+    if item.key_vault_reference:
+        return ["appconfig", "kv", "set-keyvault", *common, "--secret-identifier", item.value, "--output", "none"]
+    value = ["--value", item.value, "--content-type", "text/plain"]
+    return ["appconfig", "kv", "set", *common, *value, "--output", "none"]
+
+
+Runner = Callable[[list[str]], subprocess.CompletedProcess[str]]
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    # The Azure CLI found on PATH, with arguments built above, never through a shell.
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+
+
+def write_all(
+    az: str,
+    endpoint: str,
+    writes: Sequence[KeyValue],
+    *,
+    attempts: int = DEFAULT_ATTEMPTS,
+    delay: float = DEFAULT_DELAY_SECONDS,
+    run: Runner = _run,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+) -> None:
+    """Writes each key-value in order, each with up to ``attempts`` tries ``delay`` seconds apart."""
+    for item in writes:
+        for attempt in range(1, attempts + 1):
+            completed = run([az, *az_arguments(endpoint, item)])
+            if completed.returncode == 0:
+                log(f"app config: wrote {item.key}")
+                break
+            reason = (completed.stderr or completed.stdout or "").strip().splitlines()
+            last = reason[-1][:300] if reason else f"exit status {completed.returncode}"
+            if attempt == attempts:
+                raise AppConfigHookError(
+                    [
+                        f"writing {item.key} failed {attempts} times; last: {last}",
+                        "check that `az login` uses the identity that ran `azd provision` (it holds App "
+                        "Configuration Data Owner on the store), then run `azd hooks run postprovision`",
+                    ]
+                )
+            # Most likely the role granted a moment ago is not effective yet (403).
+            log(f"app config: {item.key} not written yet (try {attempt} of {attempts}): {last}")
+            sleep(delay)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--attempts", type=int, default=DEFAULT_ATTEMPTS, help="tries per key (default %(default)s)")
+    parser.add_argument(
+        "--delay", type=float, default=DEFAULT_DELAY_SECONDS, help="seconds between tries (default %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    values = os.environ if env is None else env
+    try:
+        if args.attempts < 1 or args.delay < 0:
+            raise AppConfigHookError(["--attempts must be at least 1 and --delay not negative"])
+        endpoint, writes = plan(values, datetime.now(UTC))
+        az = shutil.which("az")
+        if az is None:
+            raise AppConfigHookError(
+                ["the Azure CLI (az) is not on PATH: install it, `az login`, then `azd hooks run postprovision`"]
+            )
+        write_all(az, endpoint, writes, attempts=args.attempts, delay=args.delay)
+    except AppConfigHookError as error:
+        for problem in error.problems:
+            print(f"app config: {problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

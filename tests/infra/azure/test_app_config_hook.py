@@ -1,0 +1,177 @@
+"""The postprovision hook that writes App Configuration (infra/azure/hooks/write_app_config.py).
+
+Azure cannot be reached here, so a fake `az` on PATH stands in for the Azure CLI: a small script that records
+each call's arguments and fails the first N calls the way `az appconfig kv set` does while the deployer's new
+role is not effective yet (403). The hook itself runs as azd runs it: a separate process with the azd
+environment as its environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
+from tests.infra.azure.hook_modules import HOOKS_DIR, load_hook
+
+hook = load_hook("write_app_config")
+HOOK_PATH = HOOKS_DIR / "write_app_config.py"
+ENDPOINT = "https://appcs-abc123.azconfig.io"
+SECRET_URI = "https://kv-abc123.vault.azure.net/secrets/connect-widget-secret"
+SETTINGS = {
+    "ENTRA_TENANT_ID": "00000000-0000-0000-0000-000000000000",
+    "ENTRA_API_CLIENT_ID": "00000000-0000-0000-0000-000000000002",
+    "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
+    "REQUIRED_SCOPES": "JWT.Read",
+    "ALLOWED_CLIENT_APP_IDS": "00000000-0000-0000-0000-000000000001",
+    "CONNECT_SEGMENT_ATTRIBUTES": '{"connect:Subtype": {"ValueString": "connect:Guide"}}',
+    "VERBOSE_LOG": "",
+}
+# What `azd provision` leaves in the azd environment (azd stores object outputs as JSON text).
+AZD_ENV = {
+    "AZURE_APP_CONFIG_ENDPOINT": ENDPOINT,
+    "APP_CONFIG_SETTINGS": json.dumps(SETTINGS),
+    "CONNECT_WIDGET_SECRET_URI": SECRET_URI,
+}
+NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+
+FAKE_AZ = """#!{python}
+import json, os, sys
+log = os.environ["FAKE_AZ_LOG"]
+with open(log, "a", encoding="utf-8") as handle:
+    handle.write(json.dumps(sys.argv[1:]) + "\\n")
+calls = sum(1 for _ in open(log, encoding="utf-8"))
+if calls <= int(os.environ.get("FAKE_AZ_FAILURES", "0")):
+    sys.stderr.write("ERROR: Operation returned an invalid status 'Forbidden'\\n")
+    sys.exit(1)
+"""
+
+
+@pytest.fixture
+def fake_az(tmp_path: Path) -> Path:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    script = folder / "az"
+    script.write_text(FAKE_AZ.format(python=sys.executable), encoding="utf-8")
+    script.chmod(0o755)
+    return folder
+
+
+def run_hook(fake_az: Path, env: dict[str, str], failures: int = 0, *args: str) -> tuple[int, str, list[list[str]]]:
+    log = fake_az.parent / "az-calls.jsonl"
+    process_env = {
+        "PATH": f"{fake_az}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AZ_LOG": str(log),
+        "FAKE_AZ_FAILURES": str(failures),
+        **env,
+    }
+    completed = subprocess.run(
+        [sys.executable, str(HOOK_PATH), "--delay", "0", *args],
+        env=process_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return completed.returncode, completed.stderr, calls
+
+
+def _option(call: list[str], name: str) -> str:
+    return call[call.index(name) + 1]
+
+
+def test_writes_every_setting_then_the_key_vault_reference_then_the_sentinel(fake_az):
+    code, err, calls = run_hook(fake_az, AZD_ENV)
+
+    assert code == 0, err
+    written = {_option(call, "--key"): call for call in calls}
+    expected_settings = {name for name, value in SETTINGS.items() if value}
+    assert [_option(call, "--key") for call in calls] == [
+        *sorted(expected_settings),
+        "CONNECT_WIDGET_SECRET",
+        "connect-sso:sentinel",
+    ]
+    for name in expected_settings:
+        call = written[name]
+        assert call[:3] == ["appconfig", "kv", "set"]
+        assert _option(call, "--value") == SETTINGS[name]
+        assert _option(call, "--content-type") == "text/plain"
+    reference = written["CONNECT_WIDGET_SECRET"]
+    assert reference[:3] == ["appconfig", "kv", "set-keyvault"]
+    assert _option(reference, "--secret-identifier") == SECRET_URI
+    assert "--value" not in reference, "the widget key is never a plain value in App Configuration"
+    for call in calls:
+        assert (_option(call, "--endpoint"), _option(call, "--auth-mode")) == (ENDPOINT, "login")
+        assert "--label" not in call, "the function reads label-less keys"
+        assert "--yes" in call
+    datetime.strptime(_option(written["connect-sso:sentinel"], "--value"), "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_retries_while_the_role_is_not_effective_yet(fake_az):
+    code, err, calls = run_hook(fake_az, AZD_ENV, failures=3)
+
+    assert code == 0, err
+    keys = [_option(call, "--key") for call in calls]
+    assert keys[:4] == [keys[0]] * 4, "the first key is tried until the role applies"
+    assert err.count("not written yet (try") == 3
+    assert "Forbidden" in err
+
+
+def test_gives_up_after_the_bounded_number_of_tries_and_says_what_to_do(fake_az):
+    code, err, calls = run_hook(fake_az, AZD_ENV, 100, "--attempts", "4")
+
+    assert code == 1
+    assert len(calls) == 4
+    assert "failed 4 times; last: ERROR: Operation returned an invalid status 'Forbidden'" in err
+    assert "azd hooks run postprovision" in err
+
+
+def test_the_sentinel_key_can_be_renamed(fake_az):
+    code, err, calls = run_hook(fake_az, {**AZD_ENV, "APP_CONFIG_SENTINEL_KEY": "chat:sentinel"})
+    assert code == 0, err
+    assert _option(calls[-1], "--key") == "chat:sentinel"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AZURE_APP_CONFIG_ENDPOINT", "", "AZURE_APP_CONFIG_ENDPOINT is not set: run `azd provision` first"),
+        ("AZURE_APP_CONFIG_ENDPOINT", "http://appcs.azconfig.io", "must be the store's https endpoint"),
+        ("APP_CONFIG_SETTINGS", "", "APP_CONFIG_SETTINGS is not set"),
+        ("APP_CONFIG_SETTINGS", "{not json", "APP_CONFIG_SETTINGS is not JSON"),
+        ("APP_CONFIG_SETTINGS", '{"X": 1}', "JSON object of setting name -> text"),
+        ("APP_CONFIG_SETTINGS", '{"CONNECT_WIDGET_SECRET": "k"}', "must not hold CONNECT_WIDGET_SECRET"),
+        ("CONNECT_WIDGET_SECRET_URI", "https://kv.vault.azure.net/keys/x", "must be a Key Vault secret URI"),
+        ("APP_CONFIG_SENTINEL_KEY", "50%", "is not a valid App Configuration key"),
+    ],
+)
+def test_names_the_value_to_fix_and_writes_nothing(name, value, message):
+    with pytest.raises(hook.AppConfigHookError) as raised:
+        hook.plan({**AZD_ENV, name: value}, NOW)
+    assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_without_the_azure_cli_it_says_so(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, str(HOOK_PATH)],
+        env={"PATH": str(tmp_path), **AZD_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "the Azure CLI (az) is not on PATH" in completed.stderr
+
+
+def test_reads_the_outputs_main_bicep_declares():
+    outputs = parse_file(MAIN_BICEP)["outputs"]
+    assert {"AZURE_APP_CONFIG_ENDPOINT", "APP_CONFIG_SETTINGS", "CONNECT_WIDGET_SECRET_URI"} <= set(outputs)
+    assert outputs["APP_CONFIG_SETTINGS"]["type"] == "object"
