@@ -6,7 +6,6 @@ calls it, and shapes the answer (plain JWT or JSON on success, RFC 9457 problem 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -16,9 +15,8 @@ from functools import lru_cache
 
 import azure.functions as func
 
-from shared.configuration import ConfigurationProvider
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
-from shared.errors import ContactTokenError, InsufficientScope, InvalidToken, MissingToken, ServiceUnavailable
+from shared.errors import ContactTokenError
 
 ROUTE = "AWSConnectJWT"
 PROBLEM_TYPE_PREFIX = "urn:connect-sso:error:"
@@ -34,17 +32,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 @lru_cache(maxsize=1)
 def contact_token_service() -> ContactTokenService:
-    return ContactTokenService(ConfigurationProvider(os.environ))
-
-
-def _warm_up() -> None:
-    """At start: report configuration errors and fetch signing keys before the first customer waits for them."""
-    service = contact_token_service()
-    settings = service.configuration.check_at_start()
-    if settings is not None:
-        # A failure is logged where it happens; requests answer 503 until it recovers.
-        with contextlib.suppress(ContactTokenError):
-            service.provider_for(settings).warm()
+    return ContactTokenService.from_environment(os.environ)
 
 
 @app.route(route=ROUTE, methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -106,41 +94,26 @@ def _success_response(issued: IssuedContactToken, accept: str | None) -> func.Ht
     return func.HttpResponse(issued.jwt, status_code=200, mimetype="text/plain", headers=COMMON_HEADERS)
 
 
-def _quoted(text: str) -> str:
-    """A quoted-string for WWW-Authenticate: printable ASCII without quotes or backslashes."""
-    cleaned = "".join(c for c in text if 0x20 <= ord(c) < 0x7F and c not in '"\\')
-    return f'"{cleaned}"'
-
-
 def _problem_response(error: ContactTokenError, invocation_id: str) -> func.HttpResponse:
-    headers = dict(COMMON_HEADERS)
     problem: dict[str, object] = {
         "type": PROBLEM_TYPE_PREFIX + error.code,
         "title": error.title,
         "status": error.status,
         "detail": error.detail,
         "code": error.code,
+        **error.problem_members(),
     }
-    if isinstance(error, MissingToken):
-        headers["WWW-Authenticate"] = "Bearer"
-    elif isinstance(error, InvalidToken):
-        headers["WWW-Authenticate"] = f'Bearer error="invalid_token", error_description={_quoted(error.detail)}'
-    elif isinstance(error, InsufficientScope):
-        headers["WWW-Authenticate"] = (
-            f'Bearer error="insufficient_scope", error_description={_quoted(error.detail)}, '
-            f"scope={_quoted(error.required_scope)}"
-        )
-        problem["scope"] = error.required_scope
-    elif isinstance(error, ServiceUnavailable):
-        headers["Retry-After"] = str(error.retry_after_seconds)
     if error.status >= 500:
         problem["invocationId"] = invocation_id
         _log.error("%s (invocation %s): %s", error.code, invocation_id, error.log_detail)
     else:
         _log.info("refused with %d %s: %s", error.status, error.code, error.log_detail)
     return func.HttpResponse(
-        json.dumps(problem), status_code=error.status, mimetype="application/problem+json", headers=headers
+        json.dumps(problem),
+        status_code=error.status,
+        mimetype="application/problem+json",
+        headers={**COMMON_HEADERS, **error.headers()},
     )
 
 
-threading.Thread(target=_warm_up, name="connect-sso warm-up", daemon=True).start()
+threading.Thread(target=lambda: contact_token_service().warm_up(), name="connect-sso warm-up", daemon=True).start()

@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric import padding
 import function_app
 from bench.provider import BenchProvider
 from bench.timing import Timing, time_calls
-from shared.configuration import ConfigurationProvider
 from shared.contact_token_service import ContactTokenService
 from tests.support.function_http import function_using
 from tests.support.tokens import API_CLIENT_ID, WIDGET_ID, WIDGET_SECRET, v2_issuer
@@ -33,7 +32,7 @@ from tools.local_runner import REPO_ROOT, LocalContext
 
 
 def handler_service(provider: BenchProvider) -> tuple[ContactTokenService, Callable[[], object]]:
-    service = ContactTokenService(ConfigurationProvider(provider.settings))
+    service = ContactTokenService.from_environment(provider.settings)
     authorization = f"Bearer {provider.token}"
     service.issue(authorization)  # warm: settings parsed, keys fetched
     return service, lambda: service.issue(authorization)

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.settings import MAX_APP_CONFIG_REFRESH_SECONDS, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS
+from shared.settings import MAX_APP_CONFIG_REFRESH_SECONDS, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS, default_of
 
 KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json"
 # Key Vault hosts of the public and sovereign clouds: a reference elsewhere is refused, not followed.
 KEY_VAULT_HOST_SUFFIXES = (".vault.azure.net", ".vault.usgovcloudapi.net", ".vault.azure.cn")
-DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
-DEFAULT_REFRESH_SECONDS = 30
-DEFAULT_SECRET_REFRESH_SECONDS = 600
+# The catalogue's defaults (shared/settings.py is their one home).
+DEFAULT_SENTINEL_KEY = default_of("APP_CONFIG_SENTINEL_KEY") or ""
+DEFAULT_REFRESH_SECONDS = int(default_of("APP_CONFIG_REFRESH_SECONDS") or 0)
+DEFAULT_SECRET_REFRESH_SECONDS = int(default_of("APP_CONFIG_SECRET_REFRESH_SECONDS") or 0)
 # A cold load gives up after this (the provider's default is 100 s; Flex allows 30 s for start-up). The provider
 # then sleeps until 5 s have passed since the load began (its "minimum uptime"), so a failed cold load takes 5 s.
 STARTUP_TIMEOUT_SECONDS = 5

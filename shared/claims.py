@@ -1,26 +1,23 @@
-"""Verified Entra claims -> Amazon Connect contact attributes (string to string, as Connect requires)."""
+"""Verified Entra claims -> Amazon Connect contact attributes (string to string, as Connect requires).
+
+Every attribute comes from a rule: the default attributes are rules like any other (adding one is one line of
+DEFAULT_ATTRIBUTES), and SSO_CUSTOM_ATTRIBUTES entries parse into rules here, so what a rule means and how it is
+written live in one file.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.settings import CustomAttribute
-
 EMAIL_CLAIMS = ("email", "preferred_username", "upn", "unique_name")
 MAX_CUSTOMER_ID_LENGTH = 128  # StartChatContact's limit
+ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")  # Amazon Connect attribute keys
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class MappedClaims:
-    attributes: dict[str, str]
-    display_name: str
-    customer_id: str | None
-    missing_claims: tuple[str, ...]
 
 
 def attribute_value(value: Any) -> str | None:
@@ -47,25 +44,85 @@ def first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | Non
     return None
 
 
-def map_claims(
-    claims: Mapping[str, Any],
-    custom: tuple[CustomAttribute, ...] = (),
-    customer_id_claim: str | None = None,
-) -> MappedClaims:
-    defaults = {
-        "name": first_string(claims, ("name",)),
-        "email": first_string(claims, EMAIL_CLAIMS),
-        "userId": first_string(claims, ("oid",)),
-        "tenantId": first_string(claims, ("tid",)),
-    }
+@dataclass(frozen=True)
+class FirstStringClaim:
+    """A default attribute: the first non-empty string among `claims` (left out silently when there is none)."""
+
+    attribute: str
+    claims: tuple[str, ...]
+
+    def value(self, claims: Mapping[str, Any]) -> str | None:
+        return first_string(claims, self.claims)
+
+
+@dataclass(frozen=True)
+class ClaimAttribute:
+    """A custom attribute (`claim` or `claim:attribute`): the claim in its string form; reported when absent."""
+
+    claim: str
+    attribute: str
+
+    def value(self, claims: Mapping[str, Any]) -> str | None:
+        return attribute_value(claims.get(self.claim))
+
+
+DEFAULT_ATTRIBUTES: tuple[FirstStringClaim, ...] = (
+    FirstStringClaim("name", ("name",)),
+    FirstStringClaim("email", EMAIL_CLAIMS),
+    FirstStringClaim("userId", ("oid",)),
+    FirstStringClaim("tenantId", ("tid",)),
+)
+
+
+@dataclass(frozen=True)
+class AttributeRules:
+    """What one widget adds to the default attributes."""
+
+    custom: tuple[ClaimAttribute, ...] = ()
+    customer_id_claim: str | None = None
+
+
+def parse_custom_attributes(raw: str | None) -> tuple[tuple[ClaimAttribute, ...], list[str]]:
+    """The rules of an SSO_CUSTOM_ATTRIBUTES value, and a message per bad entry (all of them, not the first)."""
+    rules: list[ClaimAttribute] = []
+    problems: list[str] = []
+    for entry in (part.strip() for part in (raw or "").split(",")):
+        if not entry:
+            continue
+        claim, _, attribute = entry.rpartition(":") if ":" in entry else (entry, "", entry)
+        claim, attribute = claim.strip(), attribute.strip()
+        if not claim:
+            problems.append(f"entry {entry!r} names no claim")
+        elif not ATTRIBUTE_NAME.match(attribute):
+            suggestion = re.sub(r"[^A-Za-z0-9_-]+", "_", claim.rsplit(".", 1)[-1]).strip("_") or "name"
+            problems.append(
+                f"{attribute!r} is not a valid Amazon Connect attribute name (letters, digits, '-' and '_' "
+                f"only); map the claim to one with claim:attributeName, for example {claim}:{suggestion}"
+            )
+        else:
+            rules.append(ClaimAttribute(claim=claim, attribute=attribute))
+    return tuple(rules), problems
+
+
+@dataclass(frozen=True)
+class MappedClaims:
+    attributes: dict[str, str]
+    display_name: str
+    customer_id: str | None
+    missing_claims: tuple[str, ...]
+
+
+def map_claims(claims: Mapping[str, Any], rules: AttributeRules = AttributeRules()) -> MappedClaims:
+    defaults = {rule.attribute: rule.value(claims) for rule in DEFAULT_ATTRIBUTES}
     attributes = {name: value for name, value in defaults.items() if value is not None}
     missing = []
-    for entry in custom:
-        value = attribute_value(claims.get(entry.claim))
+    for rule in rules.custom:
+        value = rule.value(claims)
         if value is None:
-            missing.append(entry.claim)
+            missing.append(rule.claim)
             continue
-        attributes[entry.attribute] = value
+        attributes[rule.attribute] = value
+    customer_id_claim = rules.customer_id_claim
     customer_id = attribute_value(claims.get(customer_id_claim)) if customer_id_claim else None
     if customer_id is not None and len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
         _log.warning(

@@ -17,10 +17,11 @@ from shared.app_configuration import AppConfigurationStore, StoreOptions
 from shared.errors import ServiceUnavailable
 from shared.refreshing import RefreshingValue
 from shared.settings import (
-    SETTINGS,
+    ALL_SETTING_NAMES,
     ConfigurationError,
     Settings,
     effective_values,
+    overlay,
     parse_settings,
     store_setting_problems,
 )
@@ -31,11 +32,18 @@ _log = logging.getLogger(__name__)
 
 StoreLoader = Callable[[], Mapping[str, str]]
 StoreLoaderFactory = Callable[[StoreOptions], StoreLoader]
-ALL_NAMES = tuple(name for spec in SETTINGS for name in (spec.name, *spec.aliases))
 
 
 def sdk_store_loader(options: StoreOptions) -> StoreLoader:
-    return AppConfigurationStore(options, ALL_NAMES)
+    return AppConfigurationStore(options, ALL_SETTING_NAMES)
+
+
+def configuration_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the service's configuration cannot be loaded right now",
+        code="configuration_unavailable",
+        retry_after_seconds=int(APP_CONFIG_COLD_RETRY_SECONDS) + 1,
+    )
 
 
 class ConfigurationProvider:
@@ -46,7 +54,7 @@ class ConfigurationProvider:
         store_loader_factory: StoreLoaderFactory = sdk_store_loader,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._environment = {name: environ[name] for name in ALL_NAMES if name in environ}
+        self._environment = {name: environ[name] for name in ALL_SETTING_NAMES if name in environ}
         self._reported: set[tuple[str, str]] = set()
         self._parsed: tuple[dict[str, str], Settings | ConfigurationError] | None = None
         env_values = effective_values(self._environment)
@@ -70,13 +78,7 @@ class ConfigurationProvider:
             return ConfigurationError(list(self._store_problems))
         sources = dict(self._environment)
         if self._store is not None:
-            store_values = self._store()  # raises when unreachable: the last good settings stay
-            for spec in SETTINGS:
-                # A value in the store replaces the environment's, whichever spelling either used.
-                if any(name in store_values for name in (spec.name, *spec.aliases)):
-                    for name in (spec.name, *spec.aliases):
-                        sources.pop(name, None)
-            sources.update(store_values)
+            sources = overlay(sources, self._store())  # raises when unreachable: the last good settings stay
         if self._parsed is not None and self._parsed[0] == sources:
             return self._parsed[1]  # unchanged: the same object, so what is cached on it (the verifier) stays
         try:
@@ -99,13 +101,7 @@ class ConfigurationProvider:
         return self._current(moment="on a request")
 
     def _current(self, *, moment: str) -> Settings:
-        state = self._state.get()
-        if state is None:
-            raise ServiceUnavailable(
-                "the service's configuration cannot be loaded right now",
-                code="configuration_unavailable",
-                retry_after_seconds=int(APP_CONFIG_COLD_RETRY_SECONDS) + 1,
-            )
+        state = self._state.require(configuration_unavailable)
         if isinstance(state, ConfigurationError):
             self._report(state, moment)
             raise ServiceUnavailable(

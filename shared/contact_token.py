@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ContactTokenTooLarge
-from shared.settings import MAX_CONTACT_TOKEN_TTL_SECONDS
+from shared.widget import Widget
 
+MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
 MAX_CONTACT_TOKEN_BYTES = 6144  # Amazon Connect refuses longer tokens
 MAX_ATTRIBUTE_BYTES = 32768  # StartChatContact: all attribute keys and values together
 _HEADER_SEGMENT = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
@@ -36,20 +37,20 @@ def _largest(attributes: Mapping[str, str], count: int = 3) -> str:
 
 
 def mint_contact_token(
+    widget: Widget,
     *,
-    widget_id: str,
-    secret: str,
     attributes: Mapping[str, str],
-    ttl_seconds: int,
     now: float,
-    segment_attributes: Mapping[str, object] | None = None,
     customer_id: str | None = None,
 ) -> ContactToken:
+    """The contact JWT for `widget`: its id as `sub`, its TTL, its segment attributes, signed with its key."""
+    ttl_seconds = widget.ttl_seconds
+    segment_attributes = widget.segment_attributes
     if not 1 <= ttl_seconds <= MAX_CONTACT_TOKEN_TTL_SECONDS:
         raise ValueError(f"ttl_seconds must be 1..{MAX_CONTACT_TOKEN_TTL_SECONDS}")
     issued_at = int(now)
     claims: dict[str, object] = {
-        "sub": widget_id,
+        "sub": widget.widget_id,
         "iat": issued_at,
         "exp": issued_at + ttl_seconds,
         "attributes": dict(attributes),
@@ -61,7 +62,7 @@ def mint_contact_token(
     attribute_bytes = sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
     payload = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     signing_input = _HEADER_SEGMENT + b"." + _segment(payload)
-    signature = hmac.new(secret.encode("utf-8"), signing_input, hashlib.sha256).digest()
+    signature = hmac.new(widget.secret.reveal().encode("utf-8"), signing_input, hashlib.sha256).digest()
     token = (signing_input + b"." + _segment(signature)).decode("ascii")
     if len(token) > MAX_CONTACT_TOKEN_BYTES or attribute_bytes > MAX_ATTRIBUTE_BYTES:
         raise ContactTokenTooLarge(

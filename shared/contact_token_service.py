@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from shared.claims import map_claims
-from shared.configuration import ConfigurationProvider
+from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
 from shared.contact_token import mint_contact_token
-from shared.entra import AccessTokenVerifier, bearer_token, build_rs256_key
+from shared.entra import TokenVerification, bearer_token
+from shared.errors import ContactTokenError
 from shared.http_json import JsonFetcher
-from shared.openid import OpenIdProvider
-from shared.settings import Settings
 
 _log = logging.getLogger(__name__)
 
@@ -36,48 +35,49 @@ class ContactTokenService:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.configuration = configuration
-        self._fetcher = fetcher or JsonFetcher()
+        self._configuration = configuration
         self._clock = clock
-        self._monotonic = monotonic
-        # Kept across configuration refreshes (the key cache survives them) until the authority changes.
-        self._provider: OpenIdProvider[Any] | None = None
-        # Rebuilt only when the configuration provider hands out a new Settings object, not per request.
-        self._verifier: tuple[Settings, AccessTokenVerifier] | None = None
+        self._verification = TokenVerification(fetcher=fetcher, clock=clock, monotonic=monotonic)
 
-    def provider_for(self, settings: Settings) -> OpenIdProvider[Any]:
-        provider = self._provider
-        if provider is None or provider.metadata_url != settings.metadata_url:
-            provider = OpenIdProvider(
-                settings.metadata_url, build_rs256_key, fetcher=self._fetcher, clock=self._monotonic
-            )
-            self._provider = provider
-        return provider
+    @classmethod
+    def from_environment(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        fetcher: JsonFetcher | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        store_loader_factory: StoreLoaderFactory = sdk_store_loader,
+    ) -> ContactTokenService:
+        """The service as the function runs it: settings from `environ` (and App Configuration when it names one);
+        the keyword arguments are seams for tests and benchmarks."""
+        configuration = ConfigurationProvider(environ, store_loader_factory=store_loader_factory, clock=monotonic)
+        return cls(configuration, fetcher=fetcher, clock=clock, monotonic=monotonic)
 
-    def verifier_for(self, settings: Settings) -> AccessTokenVerifier:
-        cached = self._verifier
-        if cached is not None and cached[0] is settings:
-            return cached[1]
-        verifier = AccessTokenVerifier(settings, self.provider_for(settings), clock=self._clock)
-        self._verifier = (settings, verifier)
-        return verifier
+    def warm_up(self) -> None:
+        """At start: report configuration errors and fetch signing keys before the first customer waits for them."""
+        settings = self._configuration.check_at_start()
+        if settings is not None:
+            # A failure is logged where it happens; requests answer 503 until it recovers.
+            with contextlib.suppress(ContactTokenError):
+                self._verification.provider(settings.entra).warm()
+
+    def join_background(self, timeout: float = 10.0) -> None:
+        """Waits for background refreshes of the configuration and the signing keys (tests and shutdown)."""
+        self._configuration.join_background(timeout)
+        self._verification.join_background(timeout)
 
     def issue(self, authorization: str | None) -> IssuedContactToken:
         token = bearer_token(authorization)
-        settings = self.configuration.current()
-        claims = self.verifier_for(settings).verify(token)
-        mapped = map_claims(claims, settings.custom_attributes, settings.customer_id_claim)
+        settings = self._configuration.current()
+        claims = self._verification.verifier(settings.entra).verify(token)
+        widget = settings.widget
+        mapped = map_claims(claims, widget.attribute_rules)
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))
             if mapped.missing_claims:
                 _log.info("verbose: claims not in this token: %s", ", ".join(mapped.missing_claims))
         contact = mint_contact_token(
-            widget_id=settings.widget_id,
-            secret=settings.widget_secret.reveal(),
-            attributes=mapped.attributes,
-            ttl_seconds=settings.token_ttl_seconds,
-            now=self._clock(),
-            segment_attributes=settings.segment_attributes,
-            customer_id=mapped.customer_id,
+            widget, attributes=mapped.attributes, now=self._clock(), customer_id=mapped.customer_id
         )
         return IssuedContactToken(jwt=contact.jwt, expires_in=contact.expires_in, display_name=mapped.display_name)

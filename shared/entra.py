@@ -14,16 +14,17 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from jose import jwk
 from jose.exceptions import JOSEError
 
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
+from shared.http_json import JsonFetcher
 from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, split_compact
 from shared.openid import OpenIdProvider, ProviderMetadata
-from shared.settings import Settings, is_guid
+from shared.settings import EntraPolicy, is_guid
 
 ALGORITHM = "RS256"
 # Headers that point at keys or demand extensions: never followed, so a token carrying them is refused.
@@ -42,9 +43,16 @@ _log = logging.getLogger(__name__)
 Claims = dict[str, Any]
 
 
-def build_rs256_key(entry: dict[str, Any]) -> Any:
+class VerificationKey(Protocol):
+    """What the verifier needs of a signing key: python-jose's RSAKey (cryptography backend) is one."""
+
+    def verify(self, msg: bytes, sig: bytes) -> bool: ...
+
+
+def build_rs256_key(entry: dict[str, Any]) -> VerificationKey:
     """A python-jose key object for one JWKS entry, built once per key set (never per request)."""
-    return jwk.construct(entry, algorithm=ALGORITHM)
+    key: VerificationKey = jwk.construct(entry, algorithm=ALGORITHM)
+    return key
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -99,15 +107,15 @@ def _string_claim(claims: Claims, name: str) -> str | None:
 class AccessTokenVerifier:
     def __init__(
         self,
-        settings: Settings,
-        provider: OpenIdProvider[Any],
+        policy: EntraPolicy,
+        provider: OpenIdProvider[VerificationKey],
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._settings = settings
+        self._policy = policy
         self._provider = provider
         self._clock = clock
-        self._required_scope = " ".join(settings.required_scopes)
+        self._required_scope = " ".join(policy.required_scopes)
 
     def verify(self, token: str) -> Claims:
         header_segment, payload_segment, signature_segment = split_compact(token)
@@ -157,7 +165,7 @@ class AccessTokenVerifier:
 
     def _check_lifetime(self, claims: Claims) -> None:
         now = self._clock()
-        skew = self._settings.clock_skew_seconds
+        skew = self._policy.clock_skew_seconds
         expires = _numeric_date(claims, "exp", required=True)
         not_before = _numeric_date(claims, "nbf", required=False)
         issued = _numeric_date(claims, "iat", required=False)
@@ -172,7 +180,7 @@ class AccessTokenVerifier:
         tenant = _string_claim(claims, "tid")
         if tenant is None or not is_guid(tenant):
             raise _invalid_claim("the token has no tenant id (tid)")
-        if tenant.lower() not in self._settings.allowed_tenant_ids:
+        if tenant.lower() not in self._policy.allowed_tenant_ids:
             _log.info("refused a token from tenant %s: not in the allowed tenants", tenant)
             raise InvalidToken("the token's tenant is not allowed", code="tenant_not_allowed")
         return tenant
@@ -188,7 +196,7 @@ class AccessTokenVerifier:
         if not isinstance(audience, str):
             # Entra issues exactly one audience; a list is someone else's token shape.
             raise InvalidToken("the token must name exactly one audience", code="invalid_audience")
-        if audience not in self._settings.audiences:
+        if audience not in self._policy.audiences:
             _log.info("refused a token for audience %.200r", audience)
             raise InvalidToken("the token is not for this API", code="invalid_audience")
 
@@ -201,7 +209,7 @@ class AccessTokenVerifier:
                 required_scope=self._required_scope,
             )
         granted = set(scopes.split(" "))
-        if not granted.intersection(self._settings.required_scopes):
+        if not granted.intersection(self._policy.required_scopes):
             raise InsufficientScope(
                 "the token does not grant a scope this API requires",
                 code="insufficient_scope",
@@ -209,7 +217,7 @@ class AccessTokenVerifier:
             )
 
     def _check_client_app(self, claims: Claims) -> None:
-        allowed = self._settings.allowed_client_app_ids
+        allowed = self._policy.allowed_client_app_ids
         if allowed is None:
             return
         client = _string_claim(claims, "azp") or _string_claim(claims, "appid")
@@ -219,3 +227,44 @@ class AccessTokenVerifier:
                 code="client_app_not_allowed",
                 required_scope=self._required_scope,
             )
+
+
+class TokenVerification:
+    """The signing-key cache of the configured authority, and the verifier of the policy in force.
+
+    The key cache survives configuration refreshes until the authority changes; the verifier is rebuilt only when
+    the policy's value changes (a refresh that changes nothing keeps it)."""
+
+    def __init__(
+        self,
+        *,
+        fetcher: JsonFetcher | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetcher = fetcher or JsonFetcher()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._provider: OpenIdProvider[VerificationKey] | None = None
+        self._verifier: tuple[EntraPolicy, AccessTokenVerifier] | None = None
+
+    def provider(self, policy: EntraPolicy) -> OpenIdProvider[VerificationKey]:
+        provider = self._provider
+        if provider is None or provider.metadata_url != policy.metadata_url:
+            provider = OpenIdProvider(
+                policy.metadata_url, build_rs256_key, fetcher=self._fetcher, clock=self._monotonic
+            )
+            self._provider = provider
+        return provider
+
+    def verifier(self, policy: EntraPolicy) -> AccessTokenVerifier:
+        cached = self._verifier
+        if cached is not None and (cached[0] is policy or cached[0] == policy):
+            return cached[1]
+        verifier = AccessTokenVerifier(policy, self.provider(policy), clock=self._clock)
+        self._verifier = (policy, verifier)
+        return verifier
+
+    def join_background(self, timeout: float = 10.0) -> None:
+        if self._provider is not None:
+            self._provider.join_background(timeout)

@@ -1,9 +1,17 @@
-"""Every way a request can fail, each with its HTTP status and a stable error code.
+"""Every way a request can fail, each with its HTTP status, a stable error code, and its own HTTP shape.
 
-The codes are part of the API contract (the page and operators key on them); docs/errors.md lists them.
+The codes are part of the API contract (the page and operators key on them); docs/errors.md lists them. Each
+class says which headers (RFC 6750 challenges, Retry-After) and extra problem-details members it carries, so the
+HTTP layer shapes any error the same few lines, and a new kind of error is one class here.
 """
 
 from __future__ import annotations
+
+
+def _quoted(text: str) -> str:
+    """A quoted-string for WWW-Authenticate: printable ASCII without quotes or backslashes."""
+    cleaned = "".join(c for c in text if 0x20 <= ord(c) < 0x7F and c not in '"\\')
+    return f'"{cleaned}"'
 
 
 class ContactTokenError(Exception):
@@ -20,6 +28,14 @@ class ContactTokenError(Exception):
         if code is not None:
             self.code = code
 
+    def headers(self) -> dict[str, str]:
+        """Response headers this error adds."""
+        return {}
+
+    def problem_members(self) -> dict[str, object]:
+        """Members this error adds to the RFC 9457 problem details."""
+        return {}
+
 
 class InvalidToken(ContactTokenError):
     """401: the credentials are missing, malformed or not acceptable (RFC 6750 invalid_token)."""
@@ -27,12 +43,18 @@ class InvalidToken(ContactTokenError):
     status = 401
     title = "Invalid access token"
 
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": f'Bearer error="invalid_token", error_description={_quoted(self.detail)}'}
+
 
 class MissingToken(InvalidToken):
     """401 with a bare `Bearer` challenge: the request carried no credentials at all (RFC 6750 section 3.1)."""
 
     code = "missing_token"
     title = "Authentication required"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class InsufficientScope(ContactTokenError):
@@ -45,6 +67,15 @@ class InsufficientScope(ContactTokenError):
         super().__init__(detail, code=code)
         self.required_scope = required_scope  # for the WWW-Authenticate `scope` attribute
 
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": f'Bearer error="insufficient_scope", error_description={_quoted(self.detail)}, '
+            f"scope={_quoted(self.required_scope)}"
+        }
+
+    def problem_members(self) -> dict[str, object]:
+        return {"scope": self.required_scope}
+
 
 class ServiceUnavailable(ContactTokenError):
     """503: signing keys or configuration cannot be loaded and nothing usable is cached."""
@@ -55,6 +86,9 @@ class ServiceUnavailable(ContactTokenError):
     def __init__(self, detail: str, *, code: str, retry_after_seconds: int = 30) -> None:
         super().__init__(detail, code=code)
         self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class ContactTokenTooLarge(ContactTokenError):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-from shared.settings import is_loopback_host
+from shared.urls import fetch_url_problem
 
 CONNECT_TIMEOUT_SECONDS = 3.05
 READ_TIMEOUT_SECONDS = 5.0
@@ -24,13 +23,9 @@ class FetchError(Exception):
 
 def check_url(url: str) -> None:
     """https everywhere; plain http only on loopback (the local development identity provider)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return
-    if parts.scheme == "http" and is_loopback_host(host):
-        return
-    raise FetchError(f"refusing to fetch {url!r}: https is required (plain http only on loopback)")
+    problem = fetch_url_problem(url)
+    if problem is not None:
+        raise FetchError(f"refusing to fetch {url!r}: it {problem}")
 
 
 class JsonFetcher:

@@ -74,6 +74,14 @@ def usable_rs256_jwks(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return usable
 
 
+def signing_keys_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the identity provider's signing keys cannot be loaded right now",
+        code="signing_keys_unavailable",
+        retry_after_seconds=int(COLD_RETRY_SECONDS) + 1,
+    )
+
+
 class OpenIdProvider(Generic[K]):
     def __init__(
         self,
@@ -116,14 +124,7 @@ class OpenIdProvider(Generic[K]):
         return key, state.metadata
 
     def _current(self) -> ProviderState[K]:
-        state = self._state.get()
-        if state is None:
-            raise ServiceUnavailable(
-                "the identity provider's signing keys cannot be loaded right now",
-                code="signing_keys_unavailable",
-                retry_after_seconds=int(COLD_RETRY_SECONDS) + 1,
-            )
-        return state
+        return self._state.require(signing_keys_unavailable)
 
     def _fetch(self) -> ProviderState[K]:
         metadata = parse_metadata(self._fetcher.get_object(self.metadata_url), self.metadata_url)

@@ -62,6 +62,13 @@ class RefreshingValue(Generic[T]):
             self._refresh_in_background()
         return value
 
+    def require(self, unavailable: Callable[[], Exception]) -> T:
+        """The current value (as `get`), or the error `unavailable` makes when there is none."""
+        value = self.get()
+        if value is None:
+            raise unavailable()
+        return value
+
     @property
     def generation(self) -> int:
         """How many loads have started: take it before `get()` to pass to `request_refresh`."""

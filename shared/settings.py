@@ -1,26 +1,30 @@
 """Typed settings: one catalogue of every setting the function reads, and a parser that validates them all.
 
-The catalogue (SETTINGS) is the single source of truth: the README's configuration reference, the
-`local.settings.json.example` test and the Bicep tests all read it.
+The catalogue (SETTINGS) is the single source of truth for names, aliases and defaults: the README's
+configuration reference, the `local.settings.json.example` test and the Bicep tests all read it. Parsed settings
+come in one group per consumer: the Entra verification policy, and the widget the contact token is signed for.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+
+from shared.claims import AttributeRules, parse_custom_attributes
+from shared.contact_token import MAX_CONTACT_TOKEN_TTL_SECONDS
+from shared.urls import fetch_url_problem, split_url
+from shared.widget import Secret, Widget
 
 MAX_CLOCK_SKEW_SECONDS = 300
-MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
 MAX_APP_CONFIG_REFRESH_SECONDS = 3600
 MAX_APP_CONFIG_SECRET_REFRESH_SECONDS = 86400
 MULTI_TENANT = "organizations"
 ENTRA_PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")
+TENANT_PLACEHOLDER = "<tenant>"
+MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one is a placeholder or a paste accident
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,11 @@ class SettingSpec:
     secret: bool = False
     default: str | None = None
     aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every spelling: the canonical name first, then the legacy aliases (e.g. the .NET service's)."""
+        return (self.name, *self.aliases)
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
@@ -49,7 +58,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "ENTRA_AUTHORITY",
         "OpenID authority; `<it>/.well-known/openid-configuration` gives issuer and keys. "
         "Plain http only for loopback hosts.",
-        default="https://login.microsoftonline.com/<tenant>/v2.0",
+        default=f"https://{ENTRA_PUBLIC_AUTHORITY_HOST}/{TENANT_PLACEHOLDER}/v2.0",
     ),
     SettingSpec(
         "REQUIRED_SCOPES",
@@ -98,9 +107,21 @@ SETTINGS: tuple[SettingSpec, ...] = (
     ),
 )
 SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS)
+ALL_SETTING_NAMES: tuple[str, ...] = tuple(name for spec in SETTINGS for name in spec.names)
 REQUIRED_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.required)
 SECRET_SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTINGS if spec.secret)
+STORE_SETTING_NAMES = (  # how to read App Configuration: from the environment only
+    "APP_CONFIG_ENDPOINT",
+    "APP_CONFIG_LABEL",
+    "APP_CONFIG_SENTINEL_KEY",
+    "APP_CONFIG_REFRESH_SECONDS",
+    "APP_CONFIG_SECRET_REFRESH_SECONDS",
+)
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}
+
+
+def default_of(name: str) -> str | None:
+    return _SPEC_BY_NAME[name].default
 
 
 @dataclass(frozen=True)
@@ -120,57 +141,17 @@ class ConfigurationError(Exception):
         super().__init__("; ".join(str(problem) for problem in problems))
 
 
-class Secret:
-    """A string that never shows itself in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
 @dataclass(frozen=True)
-class CustomAttribute:
-    claim: str
-    attribute: str
+class EntraPolicy:
+    """What an access token must satisfy. A value: equal policies verify alike (the verifier is cached on it)."""
 
-
-@dataclass(frozen=True)
-class Settings:
     tenant_id: str
     allowed_tenant_ids: frozenset[str]
-    api_client_id: str
     audiences: frozenset[str]
     authority: str
     required_scopes: tuple[str, ...]
     allowed_client_app_ids: frozenset[str] | None
     clock_skew_seconds: int
-    widget_id: str
-    widget_secret: Secret
-    token_ttl_seconds: int
-    segment_attributes: Mapping[str, object] | None
-    customer_id_claim: str | None
-    custom_attributes: tuple[CustomAttribute, ...]
-    verbose_log: bool
-    app_config_endpoint: str | None = None
-    app_config_label: str | None = None
-    app_config_sentinel_key: str = "connect-sso:sentinel"
-    app_config_refresh_seconds: int = 30
-    app_config_secret_refresh_seconds: int = 600
 
     @property
     def multi_tenant(self) -> bool:
@@ -181,11 +162,18 @@ class Settings:
         return f"{self.authority}/.well-known/openid-configuration"
 
 
+@dataclass(frozen=True)
+class Settings:
+    entra: EntraPolicy
+    widget: Widget
+    verbose_log: bool
+
+
 def effective_values(sources: Mapping[str, str]) -> dict[str, str]:
     """Canonical name -> raw value, taking a legacy alias (e.g. `verboselog`) when the canonical name is absent."""
     values: dict[str, str] = {}
     for spec in SETTINGS:
-        for name in (spec.name, *spec.aliases):
+        for name in spec.names:
             raw = sources.get(name)
             if raw is not None and raw.strip() != "":
                 values[spec.name] = raw.strip()
@@ -193,58 +181,25 @@ def effective_values(sources: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
+def overlay(environment: Mapping[str, str], store: Mapping[str, str]) -> dict[str, str]:
+    """The environment with the store's values on top: a setting in the store replaces the environment's,
+    whichever spelling either used."""
+    sources = dict(environment)
+    for spec in SETTINGS:
+        if any(name in store for name in spec.names):
+            for name in spec.names:
+                sources.pop(name, None)
+    sources.update(store)
+    return sources
+
+
 def parse_settings(sources: Mapping[str, str]) -> Settings:
     """Validates every setting and reports all problems at once."""
-    values = effective_values(sources)
     problems: list[SettingProblem] = []
-    parser = _Parser(values, problems)
-    settings = parser.build()
+    settings = _Parser(effective_values(sources), problems).build()
     if problems:
         raise ConfigurationError(problems)
-    assert settings is not None  # noqa: S101 - build() only returns None when it recorded a problem
     return settings
-
-
-def is_guid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
-    except ValueError:
-        return False
-
-
-def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def app_config_endpoint_problem(endpoint: str | None) -> str | None:
-    """What is wrong with an App Configuration endpoint, or None when it is usable (or not set)."""
-    if endpoint is None:
-        return None
-    try:
-        parts = urlsplit(endpoint)
-        host = parts.hostname
-        _ = parts.port
-    except ValueError as error:
-        return f"is not a valid URL ({error})"
-    if parts.scheme != "https" or not host:
-        return "must be an https URL like https://<store>.azconfig.io"
-    if parts.query or parts.fragment or parts.path not in ("", "/"):
-        return "must be the store's endpoint only, without a path, query or fragment"
-    return None
-
-
-STORE_SETTING_NAMES = (
-    "APP_CONFIG_ENDPOINT",
-    "APP_CONFIG_LABEL",
-    "APP_CONFIG_SENTINEL_KEY",
-    "APP_CONFIG_REFRESH_SECONDS",
-    "APP_CONFIG_SECRET_REFRESH_SECONDS",
-)
 
 
 def store_setting_problems(sources: Mapping[str, str]) -> tuple[SettingProblem, ...]:
@@ -254,6 +209,27 @@ def store_setting_problems(sources: Mapping[str, str]) -> tuple[SettingProblem, 
     except ConfigurationError as error:
         return tuple(problem for problem in error.problems if problem.name in STORE_SETTING_NAMES)
     return ()
+
+
+def is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
+    except ValueError:
+        return False
+
+
+def app_config_endpoint_problem(endpoint: str | None) -> str | None:
+    """What is wrong with an App Configuration endpoint, or None when it is usable (or not set)."""
+    if endpoint is None:
+        return None
+    parts = split_url(endpoint)
+    if parts is None:
+        return "is not a valid URL"
+    if parts.scheme != "https" or not parts.hostname:
+        return "must be an https URL like https://<store>.azconfig.io"
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        return "must be the store's endpoint only, without a path, query or fragment"
+    return None
 
 
 def split_list(raw: str | None) -> list[str]:
@@ -272,6 +248,10 @@ class _Parser:
     def problem(self, name: str, message: str) -> None:
         self.problems.append(SettingProblem(name, message))
 
+    def value(self, name: str) -> str | None:
+        """The setting's value, or its catalogue default."""
+        return self.values.get(name, default_of(name))
+
     def required(self, name: str) -> str:
         value = self.values.get(name)
         if value is None:
@@ -280,8 +260,7 @@ class _Parser:
         return value
 
     def integer(self, name: str, low: int, high: int) -> int:
-        spec = _SPEC_BY_NAME[name]
-        raw = self.values.get(name, spec.default or "0")
+        raw = self.value(name) or "0"
         try:
             number = int(raw)
         except ValueError:
@@ -295,13 +274,24 @@ class _Parser:
         if value and not is_guid(value):
             self.problem(name, f"must be a GUID like 00000000-0000-0000-0000-000000000000, got {value!r}")
 
-    def build(self) -> Settings | None:
+    def guids(self, name: str) -> list[str]:
+        values = [item.lower() for item in split_list(self.values.get(name))]
+        for value in values:
+            self.guid(name, value)
+        return values
+
+    def build(self) -> Settings:
+        entra = self.entra_policy()
+        widget = self.widget()
+        verbose_log = self.boolean("VERBOSE_LOG")
+        self.store_settings()
+        return Settings(entra=entra, widget=widget, verbose_log=verbose_log)
+
+    def entra_policy(self) -> EntraPolicy:
         tenant_id = self.required("ENTRA_TENANT_ID").lower()
         if tenant_id and tenant_id != MULTI_TENANT:
             self.guid("ENTRA_TENANT_ID", tenant_id)
-        allowed_tenants = [t.lower() for t in split_list(self.values.get("ENTRA_ALLOWED_TENANT_IDS"))]
-        for tenant in allowed_tenants:
-            self.guid("ENTRA_ALLOWED_TENANT_IDS", tenant)
+        allowed_tenants = self.guids("ENTRA_ALLOWED_TENANT_IDS")
         if tenant_id == MULTI_TENANT and not allowed_tenants:
             self.problem("ENTRA_ALLOWED_TENANT_IDS", "is required when ENTRA_TENANT_ID is 'organizations'")
         if tenant_id and tenant_id != MULTI_TENANT:
@@ -309,94 +299,72 @@ class _Parser:
 
         api_client_id = self.required("ENTRA_API_CLIENT_ID").lower()
         self.guid("ENTRA_API_CLIENT_ID", api_client_id)
-        audiences = {
-            api_client_id,
-            f"api://{api_client_id}",
-            *split_list(self.values.get("ENTRA_API_AUDIENCES")),
-        }
+        audiences = {api_client_id, f"api://{api_client_id}", *split_list(self.values.get("ENTRA_API_AUDIENCES"))}
 
-        authority = self.authority(tenant_id)
-        scopes = tuple(split_list(self.values.get("REQUIRED_SCOPES", "JWT.Read")))
+        scopes = tuple(split_list(self.value("REQUIRED_SCOPES")))
         if not scopes:
             self.problem("REQUIRED_SCOPES", "must name at least one scope")
-        client_apps = [c.lower() for c in split_list(self.values.get("ALLOWED_CLIENT_APP_IDS"))]
-        for client_app in client_apps:
-            self.guid("ALLOWED_CLIENT_APP_IDS", client_app)
+        client_apps = self.guids("ALLOWED_CLIENT_APP_IDS")
+        return EntraPolicy(
+            tenant_id=tenant_id,
+            allowed_tenant_ids=frozenset(allowed_tenants),
+            audiences=frozenset(audiences),
+            authority=self.authority(tenant_id),
+            required_scopes=scopes,
+            allowed_client_app_ids=frozenset(client_apps) if client_apps else None,
+            clock_skew_seconds=self.integer("CLOCK_SKEW_SECONDS", 0, MAX_CLOCK_SKEW_SECONDS),
+        )
 
+    def authority(self, tenant_id: str) -> str:
+        raw = self.value("ENTRA_AUTHORITY") or ""
+        authority = raw.replace(TENANT_PLACEHOLDER, tenant_id).rstrip("/")
+        problem = fetch_url_problem(authority)
+        parts = split_url(authority)
+        if problem is not None:
+            shown = f", got {raw!r}" if problem == "must be an https URL" else ""
+            self.problem("ENTRA_AUTHORITY", problem + shown)
+        elif parts is not None and (parts.query or parts.fragment):
+            self.problem("ENTRA_AUTHORITY", "must not have a query or fragment")
+        return authority
+
+    def widget(self) -> Widget:
         widget_id = self.required("CONNECT_WIDGET_ID")
         secret = self.values.get("CONNECT_WIDGET_SECRET")
         if secret is None:
             self.problem("CONNECT_WIDGET_SECRET", "is required but not set")
-        elif len(secret) < 16:
-            # Connect's keys are 44 characters; a short one is a placeholder or a copy-paste accident.
+        elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
             self.problem("CONNECT_WIDGET_SECRET", "is too short to be an Amazon Connect security key")
-
-        return Settings(
-            tenant_id=tenant_id,
-            allowed_tenant_ids=frozenset(allowed_tenants),
-            api_client_id=api_client_id,
-            audiences=frozenset(audiences),
-            authority=authority,
-            required_scopes=scopes,
-            allowed_client_app_ids=frozenset(client_apps) if client_apps else None,
-            clock_skew_seconds=self.integer("CLOCK_SKEW_SECONDS", 0, MAX_CLOCK_SKEW_SECONDS),
+        custom, problems = parse_custom_attributes(self.values.get("SSO_CUSTOM_ATTRIBUTES"))
+        for message in problems:
+            self.problem("SSO_CUSTOM_ATTRIBUTES", message)
+        return Widget(
             widget_id=widget_id,
-            widget_secret=Secret(secret or ""),
-            token_ttl_seconds=self.integer("CONNECT_TOKEN_TTL_SECONDS", 1, MAX_CONTACT_TOKEN_TTL_SECONDS),
+            secret=Secret(secret or ""),
+            ttl_seconds=self.integer("CONNECT_TOKEN_TTL_SECONDS", 1, MAX_CONTACT_TOKEN_TTL_SECONDS),
             segment_attributes=self.segment_attributes(),
-            customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM"),
-            custom_attributes=self.custom_attributes(),
-            verbose_log=self.boolean("VERBOSE_LOG"),
-            app_config_endpoint=self.app_config_endpoint(),
-            app_config_label=self.app_config_label(),
-            app_config_sentinel_key=self.sentinel_key(),
-            app_config_refresh_seconds=self.integer("APP_CONFIG_REFRESH_SECONDS", 1, MAX_APP_CONFIG_REFRESH_SECONDS),
-            app_config_secret_refresh_seconds=self.integer(
-                "APP_CONFIG_SECRET_REFRESH_SECONDS", 1, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS
+            attribute_rules=AttributeRules(
+                custom=custom, customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM")
             ),
         )
 
-    def sentinel_key(self) -> str:
-        key = self.values.get("APP_CONFIG_SENTINEL_KEY", _SPEC_BY_NAME["APP_CONFIG_SENTINEL_KEY"].default or "")
-        # A watched key is one exact key: filter characters would make it something else.
-        if any(character in key for character in "*,\\") or key in (".", ".."):
-            self.problem("APP_CONFIG_SENTINEL_KEY", "must be one exact key, without '*', ',' or '\\'")
-        return key
-
-    def app_config_endpoint(self) -> str | None:
-        endpoint = self.values.get("APP_CONFIG_ENDPOINT")
-        problem = app_config_endpoint_problem(endpoint)
+    def store_settings(self) -> None:
+        """Validated here so that every problem is reported together; shared/app_configuration.py reads them."""
+        problem = app_config_endpoint_problem(self.values.get("APP_CONFIG_ENDPOINT"))
         if problem:
             self.problem("APP_CONFIG_ENDPOINT", problem)
-        return endpoint
-
-    def app_config_label(self) -> str | None:
         label = self.values.get("APP_CONFIG_LABEL")
         if label is not None and ("*" in label or "," in label):
             # In App Configuration's label filter `*` is a wildcard and `,` separates labels: never one label.
             self.problem("APP_CONFIG_LABEL", "must be one label, without '*' or ','")
-        return label
-
-    def authority(self, tenant_id: str) -> str:
-        raw = self.values.get("ENTRA_AUTHORITY") or f"https://{ENTRA_PUBLIC_AUTHORITY_HOST}/{tenant_id}/v2.0"
-        authority = raw.rstrip("/")
-        try:
-            parts = urlsplit(authority)
-            host = parts.hostname or ""
-            _ = parts.port  # a port that is not a number in 0..65535 raises here, not at the first fetch
-        except ValueError as error:
-            self.problem("ENTRA_AUTHORITY", f"is not a valid URL ({error})")
-            return authority
-        if parts.scheme == "http" and not is_loopback_host(host):
-            self.problem("ENTRA_AUTHORITY", "plain http is accepted only for loopback hosts; use https")
-        elif parts.scheme not in ("http", "https") or not host:
-            self.problem("ENTRA_AUTHORITY", f"must be an https URL, got {raw!r}")
-        elif parts.query or parts.fragment:
-            self.problem("ENTRA_AUTHORITY", "must not have a query or fragment")
-        return authority
+        key = self.value("APP_CONFIG_SENTINEL_KEY") or ""
+        # A watched key is one exact key: filter characters would make it something else.
+        if any(character in key for character in "*,\\") or key in (".", ".."):
+            self.problem("APP_CONFIG_SENTINEL_KEY", "must be one exact key, without '*', ',' or '\\'")
+        self.integer("APP_CONFIG_REFRESH_SECONDS", 1, MAX_APP_CONFIG_REFRESH_SECONDS)
+        self.integer("APP_CONFIG_SECRET_REFRESH_SECONDS", 1, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS)
 
     def boolean(self, name: str) -> bool:
-        raw = self.values.get(name, _SPEC_BY_NAME[name].default or "false").lower()
+        raw = (self.value(name) or "false").lower()
         if raw in ("true", "1", "yes", "on"):
             return True
         if raw not in ("false", "0", "no", "off"):
@@ -426,24 +394,3 @@ class _Parser:
             elif len(value.get("ValueString", "")) > 1024:
                 self.problem("CONNECT_SEGMENT_ATTRIBUTES", f"ValueString of {key!r} is over 1024 characters")
         return parsed
-
-    def custom_attributes(self) -> tuple[CustomAttribute, ...]:
-        raw = self.values.get("SSO_CUSTOM_ATTRIBUTES")
-        entries: list[CustomAttribute] = []
-        for entry in (part.strip() for part in (raw or "").split(",")):
-            if not entry:
-                continue
-            claim, _, attribute = entry.rpartition(":") if ":" in entry else (entry, "", entry)
-            claim, attribute = claim.strip(), attribute.strip()
-            if not claim:
-                self.problem("SSO_CUSTOM_ATTRIBUTES", f"entry {entry!r} names no claim")
-            elif not _ATTRIBUTE_NAME.match(attribute):
-                suggestion = re.sub(r"[^A-Za-z0-9_-]+", "_", claim.rsplit(".", 1)[-1]).strip("_") or "name"
-                self.problem(
-                    "SSO_CUSTOM_ATTRIBUTES",
-                    f"{attribute!r} is not a valid Amazon Connect attribute name (letters, digits, '-' and '_' "
-                    f"only); map the claim to one with claim:attributeName, for example {claim}:{suggestion}",
-                )
-            else:
-                entries.append(CustomAttribute(claim=claim, attribute=attribute))
-        return tuple(entries)

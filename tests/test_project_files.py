@@ -17,7 +17,7 @@ def test_local_settings_example_documents_every_setting_with_working_values() ->
     assert set(SETTING_NAMES) <= set(values)
     assert all(isinstance(value, str) for value in values.values())
     settings = parse_settings(values)
-    assert settings.widget_secret.reveal().startswith("fake-")
+    assert settings.widget.secret.reveal().startswith("fake-")
     assert example["Host"]["CORS"] == "http://localhost:5173"
 
 

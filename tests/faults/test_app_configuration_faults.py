@@ -56,8 +56,7 @@ class Deployed:
 
     def join_background(self) -> None:
         """Waits for background refreshes (settings, then keys) to finish."""
-        self.service.configuration.join_background()
-        self.service.provider_for(self.service.configuration.current()).join_background()
+        self.service.join_background()
 
 
 @pytest.fixture

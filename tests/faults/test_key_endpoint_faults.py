@@ -36,7 +36,7 @@ def function_on(entra: FakeEntra, monotonic: FakeClock) -> Iterator[Callable[[],
     """The function, cold, on `entra`; yields a callable that waits for a background key refresh to finish."""
     service = make_service(base_settings(entra.authority), monotonic=monotonic)
     with function_using(service):
-        yield lambda: service.provider_for(service.configuration.current()).join_background()
+        yield lambda: service.join_background()
 
 
 def ask(key: SigningKey) -> FunctionAnswer:

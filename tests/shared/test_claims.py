@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from shared.claims import attribute_value, map_claims
-from shared.settings import CustomAttribute
+from shared.claims import AttributeRules, ClaimAttribute, attribute_value, map_claims
 
 
 def test_default_attributes_and_display_name() -> None:
@@ -42,8 +41,8 @@ def test_custom_claims_become_strings_of_every_shape() -> None:
         "address": {"city": "London", "zip": "N1"},
         "empty": None,
     }
-    custom = (*tuple(CustomAttribute(name, name) for name in claims), CustomAttribute("absent", "absent"))
-    mapped = map_claims(claims, custom)
+    custom = (*tuple(ClaimAttribute(name, name) for name in claims), ClaimAttribute("absent", "absent"))
+    mapped = map_claims(claims, AttributeRules(custom))
     assert mapped.attributes["department"] == "Research"
     assert mapped.attributes["level"] == "7"
     assert mapped.attributes["ratio"] == "0.5"
@@ -56,15 +55,15 @@ def test_custom_claims_become_strings_of_every_shape() -> None:
 
 
 def test_custom_attribute_names_rename_claims() -> None:
-    mapped = map_claims({"extn.department": "R&D"}, (CustomAttribute("extn.department", "department"),))
+    mapped = map_claims({"extn.department": "R&D"}, AttributeRules((ClaimAttribute("extn.department", "department"),)))
     assert mapped.attributes["department"] == "R&D"
 
 
 def test_customer_id_from_the_configured_claim() -> None:
-    assert map_claims({"employeeId": 1234}, customer_id_claim="employeeId").customer_id == "1234"
-    missing = map_claims({}, customer_id_claim="employeeId")
+    assert map_claims({"employeeId": 1234}, AttributeRules(customer_id_claim="employeeId")).customer_id == "1234"
+    missing = map_claims({}, AttributeRules(customer_id_claim="employeeId"))
     assert missing.customer_id is None and missing.missing_claims == ("employeeId",)
-    too_long = map_claims({"employeeId": "x" * 129}, customer_id_claim="employeeId")
+    too_long = map_claims({"employeeId": "x" * 129}, AttributeRules(customer_id_claim="employeeId"))
     assert too_long.customer_id is None
 
 

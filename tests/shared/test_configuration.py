@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from shared.app_configuration import AppConfigurationError, parse_key_vault_reference
+from shared.app_configuration import AppConfigurationError, StoreOptions, parse_key_vault_reference
 from shared.configuration import APP_CONFIG_REFRESH_SECONDS, ConfigurationProvider
 from shared.errors import ServiceUnavailable
 from tests.support.azure_stand_ins import APP_CONFIGURATION_SCOPE, KEY_VAULT_RESOURCE, AzureStandIns
@@ -63,9 +63,9 @@ def refresh_once(configuration: ConfigurationProvider, clock: FakeClock) -> None
 def test_without_a_store_the_environment_is_read_once() -> None:
     environ = base_settings("https://login.microsoftonline.com/x/v2.0")
     configuration = ConfigurationProvider(environ)
-    assert configuration.current().widget_id == environ["CONNECT_WIDGET_ID"]
+    assert configuration.current().widget.widget_id == environ["CONNECT_WIDGET_ID"]
     environ["CONNECT_WIDGET_ID"] = "changed"
-    assert configuration.current().widget_id != "changed"
+    assert configuration.current().widget.widget_id != "changed"
 
 
 def test_nothing_is_requested_until_first_use(store: AzureStandIns) -> None:
@@ -75,9 +75,9 @@ def test_nothing_is_requested_until_first_use(store: AzureStandIns) -> None:
 
 def test_store_values_win_and_key_vault_references_resolve(store: AzureStandIns) -> None:
     settings = provider(store, FakeClock(0)).current()
-    assert settings.widget_id == "widget-from-store"
-    assert settings.widget_secret.reveal() == STORE_SECRET
-    assert [c.attribute for c in settings.custom_attributes] == ["department"]
+    assert settings.widget.widget_id == "widget-from-store"
+    assert settings.widget.secret.reveal() == STORE_SECRET
+    assert [c.attribute for c in settings.widget.attribute_rules.custom] == ["department"]
     # Bearer tokens from the one credential: App Configuration's audience, then Key Vault's, from its challenge.
     assert store.credential.scopes == [(APP_CONFIGURATION_SCOPE,), (f"{KEY_VAULT_RESOURCE}/.default",)]
     assert all(r.authorized for r in store.store.requests)
@@ -86,20 +86,20 @@ def test_store_values_win_and_key_vault_references_resolve(store: AzureStandIns)
 
 def test_a_store_value_replaces_a_legacy_spelling_in_the_environment(store: AzureStandIns) -> None:
     settings = provider(store, FakeClock(0), sso_custom_attributes="jobTitle").current()
-    assert [c.attribute for c in settings.custom_attributes] == ["department"]
+    assert [c.attribute for c in settings.widget.attribute_rules.custom] == ["department"]
 
 
 def test_the_label_selects_settings(store: AzureStandIns) -> None:
     store.store.set("CONNECT_WIDGET_ID", "widget-production", label="production")
     settings = provider(store, FakeClock(0), APP_CONFIG_LABEL="production").current()
-    assert settings.widget_id == "widget-production"
+    assert settings.widget.widget_id == "widget-production"
     assert {r.query["label"][0] for r in store.store.requests} == {"production"}
 
 
 def test_sentinel_unchanged_costs_one_conditional_request_per_interval_and_no_reload(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
     warmed = time.monotonic()
     store.store.set("CONNECT_WIDGET_ID", "widget-renamed")  # changed without bumping the sentinel
     for interval in range(1, 4):
@@ -108,7 +108,7 @@ def test_sentinel_unchanged_costs_one_conditional_request_per_interval_and_no_re
         assert store.store.count("/kv/", status=304, since=warmed) == interval  # ...answered 304
     assert store.store.list_requests(since=warmed) == 0  # no reload
     assert store.vault.count(since=warmed) == 0  # secrets are re-read every 600 s, not every interval
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
 
 
 def test_sentinel_bumped_brings_new_values_within_one_interval(store: AzureStandIns) -> None:
@@ -119,7 +119,7 @@ def test_sentinel_bumped_brings_new_values_within_one_interval(store: AzureStand
     store.store.set("CONNECT_WIDGET_ID", "widget-renamed")
     store.store.set(SENTINEL, "2")
     refresh_once(configuration, clock)
-    assert configuration.current().widget_id == "widget-renamed"
+    assert configuration.current().widget.widget_id == "widget-renamed"
     assert store.store.watch_requests(since=warmed) == 1 and store.store.list_requests(since=warmed) == 1
     assert store.vault.count(since=warmed) == 0  # the reload reuses the cached secret
     assert configuration.current() is not first
@@ -137,22 +137,22 @@ def test_a_request_never_waits_for_a_refresh(store: AzureStandIns) -> None:
     store.store.set(SENTINEL, "2")
     store.store.faults.delay_seconds = 1.0
     next_interval(clock)
-    assert configuration.current().widget_id == "widget-from-store"  # answered while the refresh starts
+    assert configuration.current().widget.widget_id == "widget-from-store"  # answered while the refresh starts
     background = [t for t in threading.enumerate() if t.name == "refresh App Configuration"]
     assert background and background[0].is_alive()  # the store is still answering it
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
     configuration.join_background()
-    assert configuration.current().widget_id == "widget-renamed"
+    assert configuration.current().widget.widget_id == "widget-renamed"
 
 
 def test_secrets_are_re_read_every_secret_refresh_interval(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock, APP_CONFIG_SECRET_REFRESH_SECONDS="1")
-    assert configuration.current().widget_secret.reveal() == STORE_SECRET
+    assert configuration.current().widget.secret.reveal() == STORE_SECRET
     warmed = time.monotonic()
     store.vault.secrets["connect-widget-secret"] = ROTATED_SECRET
     refresh_once(configuration, clock)
-    assert configuration.current().widget_secret.reveal() == ROTATED_SECRET
+    assert configuration.current().widget.secret.reveal() == ROTATED_SECRET
     assert store.vault.secret_reads(since=warmed) == 1
     assert store.store.watch_requests(since=warmed) == 1 and store.store.list_requests(since=warmed) == 0
 
@@ -162,7 +162,7 @@ def test_paging_over_more_than_100_settings(store: AzureStandIns) -> None:
         store.store.set(f"other-app:setting-{index:03}", "x")
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
     pages = [r for r in store.store.requests if r.path == "/kv"]
     assert [r.query.get("after", [None])[0] for r in pages] == [None, "100", "200"]
     warmed = time.monotonic()
@@ -174,17 +174,17 @@ def test_paging_over_more_than_100_settings(store: AzureStandIns) -> None:
 def test_an_unreachable_store_after_warm_up_keeps_the_last_good_values(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
     store.store.faults.mode = "down"
     for _interval in range(2):
         since = time.monotonic()
         refresh_once(configuration, clock)
-        assert configuration.current().widget_id == "widget-from-store"
+        assert configuration.current().widget.widget_id == "widget-from-store"
         assert store.store.count(since=since) == 3  # one attempt per interval: the request and 2 SDK retries
     store.store.faults.mode = "ok"
     store.store.set("CONNECT_WIDGET_ID", "widget-after-outage")
     refresh_once(configuration, clock)  # after a failure the next attempt is a full load
-    assert configuration.current().widget_id == "widget-after-outage"
+    assert configuration.current().widget.widget_id == "widget-after-outage"
 
 
 def test_throttling_is_retried_after_retry_after_ms_and_then_left_for_an_interval(store: AzureStandIns) -> None:
@@ -199,7 +199,7 @@ def test_throttling_is_retried_after_retry_after_ms_and_then_left_for_an_interva
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(throttled)]
     assert min(gaps) >= 0.2  # each retry waited retry-after-ms
     for _ in range(20):
-        assert configuration.current().widget_id == "widget-from-store"  # last good, and no more calls
+        assert configuration.current().widget.widget_id == "widget-from-store"  # last good, and no more calls
     configuration.join_background()
     assert store.store.count(since=since) == 3
 
@@ -214,7 +214,7 @@ def test_an_unreachable_store_before_warm_up_is_503_then_recovers(store: AzureSt
     assert caught.value.retry_after_seconds > 0
     store.store.faults.mode = "ok"
     clock.advance(10)
-    assert configuration.current().widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == "widget-from-store"
 
 
 def test_an_unreadable_secret_counts_as_unreachable(store: AzureStandIns) -> None:
@@ -268,9 +268,10 @@ def test_invalid_store_settings_are_named(name: str, value: str) -> None:
 
 
 def test_the_store_settings_default_to_the_contract() -> None:
-    settings = ConfigurationProvider(base_settings("https://login.microsoftonline.com/x/v2.0")).current()
-    assert (settings.app_config_sentinel_key, settings.app_config_refresh_seconds) == (SENTINEL, 30)
-    assert settings.app_config_secret_refresh_seconds == 600
+    options = StoreOptions.from_values({"APP_CONFIG_ENDPOINT": "https://contoso.azconfig.io"})
+    assert options is not None
+    assert (options.sentinel_key, options.refresh_seconds) == (SENTINEL, 30)
+    assert options.secret_refresh_seconds == 600
 
 
 def test_replica_discovery_makes_no_dns_lookup_on_loopback(

@@ -10,22 +10,24 @@ import pytest
 
 from shared.contact_token import MAX_CONTACT_TOKEN_BYTES, mint_contact_token
 from shared.errors import ContactTokenTooLarge
+from shared.widget import Secret, Widget
 from tests.support.service import decode_contact_token
 from tests.support.tokens import WIDGET_ID, WIDGET_SECRET
 
 NOW = 1_700_000_000.75
 
 
+WIDGET_FIELDS = ("widget_id", "secret", "ttl_seconds", "segment_attributes")
+
+
 def mint(**overrides: object):
-    arguments = {
-        "widget_id": WIDGET_ID,
-        "secret": WIDGET_SECRET,
-        "attributes": {"name": "Ada", "email": "ada@contoso.example"},
-        "ttl_seconds": 600,
-        "now": NOW,
-    }
-    arguments.update(overrides)
-    return mint_contact_token(**arguments)  # type: ignore[arg-type]
+    """`mint_contact_token` for the test widget, with any widget field or argument replaced."""
+    fields: dict[str, object] = {"widget_id": WIDGET_ID, "secret": WIDGET_SECRET, "ttl_seconds": 600}
+    arguments: dict[str, object] = {"attributes": {"name": "Ada", "email": "ada@contoso.example"}, "now": NOW}
+    for name, value in overrides.items():
+        (fields if name in WIDGET_FIELDS else arguments)[name] = value
+    fields["secret"] = Secret(str(fields["secret"]))
+    return mint_contact_token(Widget(**fields), **arguments)  # type: ignore[arg-type]
 
 
 def test_header_claims_and_signature_follow_amazon_connect_rules() -> None:

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from shared.claims import ClaimAttribute
 from shared.configuration import ConfigurationProvider
 from shared.errors import ServiceUnavailable
 from shared.settings import (
@@ -13,10 +14,9 @@ from shared.settings import (
     SECRET_SETTING_NAMES,
     SETTING_NAMES,
     ConfigurationError,
-    CustomAttribute,
-    Secret,
     parse_settings,
 )
+from shared.widget import Secret
 from tests.support.service import base_settings
 from tests.support.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_SECRET
 
@@ -31,13 +31,13 @@ def problems_of(**overrides: str | None) -> dict[str, str]:
 
 def test_defaults_follow_the_contract() -> None:
     settings = parse_settings(base_settings(AUTHORITY, ENTRA_AUTHORITY=None))
-    assert settings.authority == f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
-    assert settings.required_scopes == ("JWT.Read",)
-    assert settings.clock_skew_seconds == 60
-    assert settings.token_ttl_seconds == 600
-    assert settings.audiences == {API_CLIENT_ID, f"api://{API_CLIENT_ID}"}
-    assert settings.allowed_tenant_ids == {TENANT_ID}
-    assert settings.allowed_client_app_ids is None
+    assert settings.entra.authority == f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
+    assert settings.entra.required_scopes == ("JWT.Read",)
+    assert settings.entra.clock_skew_seconds == 60
+    assert settings.widget.ttl_seconds == 600
+    assert settings.entra.audiences == {API_CLIENT_ID, f"api://{API_CLIENT_ID}"}
+    assert settings.entra.allowed_tenant_ids == {TENANT_ID}
+    assert settings.entra.allowed_client_app_ids is None
     assert settings.verbose_log is False
 
 
@@ -81,8 +81,8 @@ def test_multi_tenant_requires_an_allow_list() -> None:
     settings = parse_settings(
         base_settings(AUTHORITY, ENTRA_TENANT_ID="organizations", ENTRA_ALLOWED_TENANT_IDS=f"{TENANT_ID}, {other}")
     )
-    assert settings.multi_tenant
-    assert settings.allowed_tenant_ids == {TENANT_ID, other}
+    assert settings.entra.multi_tenant
+    assert settings.entra.allowed_tenant_ids == {TENANT_ID, other}
 
 
 @pytest.mark.parametrize(
@@ -112,7 +112,7 @@ def test_invalid_values_name_the_setting(name: str, value: str) -> None:
 
 def test_plain_http_is_accepted_for_loopback_authorities_only() -> None:
     for authority in ("http://127.0.0.1:8080/t/v2.0", "http://localhost:9/t", "http://[::1]:9/t"):
-        assert parse_settings(base_settings(authority)).authority == authority
+        assert parse_settings(base_settings(authority)).entra.authority == authority
     assert "ENTRA_AUTHORITY" in problems_of(ENTRA_AUTHORITY="http://10.0.0.5/t/v2.0")
 
 
@@ -120,7 +120,7 @@ def test_a_secret_never_appears_in_errors_or_reprs() -> None:
     secret = "fake-but-secret-value-0123456789abcdef"
     settings = parse_settings(base_settings(AUTHORITY, CONNECT_WIDGET_SECRET=secret))
     assert secret not in repr(settings)
-    assert settings.widget_secret.reveal() == secret
+    assert settings.widget.secret.reveal() == secret
     assert repr(Secret(secret)) == "Secret('***')"
     with pytest.raises(ConfigurationError) as caught:
         parse_settings(base_settings(AUTHORITY, CONNECT_WIDGET_SECRET="short-secret", CLOCK_SKEW_SECONDS="x"))
@@ -132,10 +132,10 @@ def test_custom_attributes_accept_claim_and_claim_colon_name() -> None:
     settings = parse_settings(
         base_settings(AUTHORITY, SSO_CUSTOM_ATTRIBUTES="department, extn.costCenter:costCenter ,jobTitle:title")
     )
-    assert settings.custom_attributes == (
-        CustomAttribute("department", "department"),
-        CustomAttribute("extn.costCenter", "costCenter"),
-        CustomAttribute("jobTitle", "title"),
+    assert settings.widget.attribute_rules.custom == (
+        ClaimAttribute("department", "department"),
+        ClaimAttribute("extn.costCenter", "costCenter"),
+        ClaimAttribute("jobTitle", "title"),
     )
 
 
@@ -150,7 +150,7 @@ def test_legacy_lowercase_names_of_the_dotnet_service_work() -> None:
     values = base_settings(AUTHORITY)
     values.update({"sso_custom_attributes": "department", "verboselog": "true"})
     settings = parse_settings(values)
-    assert settings.custom_attributes == (CustomAttribute("department", "department"),)
+    assert settings.widget.attribute_rules.custom == (ClaimAttribute("department", "department"),)
     assert settings.verbose_log is True
     values["VERBOSE_LOG"] = "false"  # the canonical name wins over the alias
     assert parse_settings(values).verbose_log is False
@@ -162,9 +162,9 @@ def test_scopes_split_on_spaces_and_commas_and_audiences_add_up() -> None:
             AUTHORITY, REQUIRED_SCOPES="JWT.Read, Chat.Start  Other", ENTRA_API_AUDIENCES="api://contoso/chat"
         )
     )
-    assert settings.required_scopes == ("JWT.Read", "Chat.Start", "Other")
-    assert "api://contoso/chat" in settings.audiences
-    assert settings.widget_secret.reveal() == WIDGET_SECRET
+    assert settings.entra.required_scopes == ("JWT.Read", "Chat.Start", "Other")
+    assert "api://contoso/chat" in settings.entra.audiences
+    assert settings.widget.secret.reveal() == WIDGET_SECRET
 
 
 # Every setting, with values that must be reported as a configuration error naming it (never raise, never be

@@ -117,7 +117,7 @@ def test_the_daily_refresh_neither_uses_up_nor_resets_the_unknown_kid_allowance(
         assert code_of(service, access_token(signing_keys[2])) == "unknown_signing_key"  # a requested refresh
     clock.advance(KEY_SET_MAX_AGE_SECONDS + 1)
     assert code_of(service, access_token(fake_entra.key)) == "ok"  # due: the scheduled refresh starts
-    service.provider_for(service.configuration.current()).join_background()
+    service.join_background()
     fetches = fake_entra.fetch_count("keys")
     assert fetches == (4 if requested_before else 3) - 1
     fake_entra.state.keys.append(signing_keys[1])
@@ -150,7 +150,7 @@ def test_keys_endpoint_down_after_warm_up_still_serves(
     fake_entra.state.keys_mode = failure
     clock.advance(KEY_SET_MAX_AGE_SECONDS + 1)  # due for the daily refresh, which fails
     assert code_of(service, access_token(fake_entra.key)) == "ok"
-    service.provider_for(service.configuration.current()).join_background()
+    service.join_background()
     clock.advance(UNKNOWN_KID_MIN_GAP_SECONDS)
     assert code_of(service, access_token(signing_keys[2])) == "unknown_signing_key"  # refresh fails again
     assert code_of(service, access_token(fake_entra.key)) == "ok"
@@ -188,7 +188,7 @@ def test_a_withdrawn_key_is_refused_after_the_next_refresh(
     fake_entra.state.keys.remove(signing_keys[1])
     clock.advance(KEY_SET_MAX_AGE_SECONDS + 1)
     assert code_of(service, access_token(signing_keys[1])) == "ok"  # served while the refresh runs
-    service.provider_for(service.configuration.current()).join_background()
+    service.join_background()
     clock.advance(1)
     assert code_of(service, access_token(signing_keys[1])) == "unknown_signing_key"
 

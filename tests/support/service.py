@@ -1,4 +1,5 @@
-"""Builds the contact-token service the way function_app.py does, on settings and clocks a test chooses."""
+"""Builds the contact-token service as function_app.py does (`ContactTokenService.from_environment`), on settings
+and clocks a test chooses."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import jwt as pyjwt
 
-from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
+from shared.configuration import StoreLoaderFactory, sdk_store_loader
 from shared.contact_token_service import ContactTokenService
 from tests.support.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_ID, WIDGET_SECRET
 
@@ -44,15 +45,12 @@ def make_service(
     monotonic: Any = None,
     store_loader_factory: StoreLoaderFactory = sdk_store_loader,
 ) -> ContactTokenService:
-    configuration = ConfigurationProvider(
-        settings, store_loader_factory=store_loader_factory, **({"clock": monotonic} if monotonic else {})
+    seams = {"clock": clock, "monotonic": monotonic}
+    return ContactTokenService.from_environment(
+        settings,
+        store_loader_factory=store_loader_factory,
+        **{name: seam for name, seam in seams.items() if seam is not None},
     )
-    extra: dict[str, Any] = {}
-    if clock is not None:
-        extra["clock"] = clock
-    if monotonic is not None:
-        extra["monotonic"] = monotonic
-    return ContactTokenService(configuration, **extra)
 
 
 def decode_contact_token(
