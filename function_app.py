@@ -17,8 +17,9 @@ import azure.functions as func
 
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
 from shared.errors import ContactTokenError
+from shared.routes import CONTACT_TOKEN_ROUTE
 
-ROUTE = "AWSConnectJWT"
+ROUTE = CONTACT_TOKEN_ROUTE
 PROBLEM_TYPE_PREFIX = "urn:connect-sso:error:"
 COMMON_HEADERS = {
     "Cache-Control": "no-store",

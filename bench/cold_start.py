@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass
 
 from bench.provider import BenchProvider
-from tools.local_runner import REPO_ROOT
+from tools.paths import REPO_ROOT
 
 AZURE_SDKS = ("azure.identity", "azure.appconfiguration", "azure.keyvault", "azure.core")
 FIRST_REQUEST_SCRIPT = """
@@ -20,12 +20,12 @@ start = time.perf_counter()
 import function_app
 imported = time.perf_counter()
 import azure.functions as func
-from tools.local_runner import LocalContext
+from tools.function_context import LocalContext
 def ask():
-    request = func.HttpRequest("GET", "http://127.0.0.1/api/AWSConnectJWT",
+    request = func.HttpRequest("GET", f"http://127.0.0.1{CONTACT_TOKEN_PATH}",
                                headers={"Authorization": "Bearer " + __import__("os").environ["BENCH_TOKEN"]}, body=b"")
     begin = time.perf_counter()
-    status = function_app.aws_connect_jwt(request, LocalContext("AWSConnectJWT", ".")).status_code
+    status = function_app.aws_connect_jwt(request, LocalContext(CONTACT_TOKEN_ROUTE, ".")).status_code
     return status, time.perf_counter() - begin
 first_status, first = ask()
 second_status, second = ask()

@@ -26,9 +26,11 @@ import function_app
 from bench.provider import BenchProvider
 from bench.timing import Timing, time_calls
 from shared.contact_token_service import ContactTokenService
+from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
 from tests.support.function_http import function_using
-from tests.support.tokens import API_CLIENT_ID, WIDGET_ID, WIDGET_SECRET, v2_issuer
-from tools.local_runner import REPO_ROOT, LocalContext
+from tools.function_context import LocalContext
+from tools.paths import REPO_ROOT
+from tools.testkit.tokens import API_CLIENT_ID, WIDGET_ID, WIDGET_SECRET, v2_issuer
 
 
 def handler_service(provider: BenchProvider) -> tuple[ContactTokenService, Callable[[], object]]:
@@ -41,13 +43,13 @@ def handler_service(provider: BenchProvider) -> tuple[ContactTokenService, Calla
 def handler_http(provider: BenchProvider, service: ContactTokenService) -> Callable[[], object]:
     request = func.HttpRequest(
         "GET",
-        "http://127.0.0.1/api/AWSConnectJWT",
+        f"http://127.0.0.1{CONTACT_TOKEN_PATH}",
         headers={"Authorization": f"Bearer {provider.token}"},
         params={},
         route_params={},
         body=b"",
     )
-    context = LocalContext("AWSConnectJWT", str(REPO_ROOT))
+    context = LocalContext(CONTACT_TOKEN_ROUTE, str(REPO_ROOT))
 
     def call() -> object:
         with function_using(service):

@@ -1,4 +1,4 @@
-"""The same loopback Entra stand-in the tests use (tests/support/fake_entra.py), and one token to measure with."""
+"""The same loopback Entra stand-in the tests use (tools/testkit/fake_entra.py), and one token to measure with."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.support.fake_entra import FakeEntra, running_fake_entra
-from tests.support.service import base_settings
-from tests.support.tokens import SigningKey, access_token
+from tools.testkit.fake_entra import FakeEntra, running_fake_entra
+from tools.testkit.service import base_settings
+from tools.testkit.tokens import SigningKey, access_token
 
 
 @dataclass(frozen=True)

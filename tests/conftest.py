@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.azure_stand_ins import AzureStandIns, running_azure_stand_ins
-from tests.support.fake_entra import FakeEntra, running_fake_entra
-from tests.support.tokens import SigningKey
+from tools.testkit.fake_entra import FakeEntra, running_fake_entra
+from tools.testkit.tokens import SigningKey
 
 # Whole-suite log check: every log record of the run is scanned for tokens, signatures and secrets.
 # pytester: tests/security/test_log_hygiene.py runs a separate pytest to prove a leaking run fails.

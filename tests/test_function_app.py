@@ -13,10 +13,12 @@ import azure.functions as func
 import pytest
 
 import function_app
-from tests.support.fake_entra import FakeEntra
-from tests.support.service import base_settings, decode_contact_token
-from tests.support.tokens import access_token, entra_v2_claims
-from tools.local_runner import LocalContext, functions_of
+from shared.routes import CONTACT_TOKEN_PATH
+from tools.function_context import LocalContext
+from tools.local_runner import functions_of
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import base_settings, decode_contact_token
+from tools.testkit.tokens import access_token, entra_v2_claims
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def call(
     if accept is not None:
         headers["Accept"] = accept
     request = func.HttpRequest(
-        method, "http://localhost/api/AWSConnectJWT", headers=headers, params=params or {}, body=body
+        method, f"http://localhost{CONTACT_TOKEN_PATH}", headers=headers, params=params or {}, body=body
     )
     return function_app.aws_connect_jwt(request, LocalContext("aws_connect_jwt", "."))
 

@@ -47,3 +47,13 @@ def test_readme_describes_every_setting_and_both_quick_start_commands() -> None:
     assert "scripts/run" in readme
     assert "scripts/test" in readme
     assert (ROOT / ".ci" / "run").read_text().count("scripts/test") == 1
+
+
+def test_the_route_names_tools_and_tests_use_are_the_function_apps() -> None:
+    from shared import routes
+
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["extensions"]["http"]["routePrefix"] == routes.ROUTE_PREFIX
+    import function_app
+
+    assert function_app.ROUTE == routes.CONTACT_TOKEN_ROUTE

@@ -13,7 +13,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,9 +22,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from tools.background import serving_in_background
 from tools.dev_defaults import DEV_API_SCOPE, DEV_SPA_CLIENT_ID, DEV_WIDGET_ID
+from tools.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SPA_DIR = REPO_ROOT / "static_spa"
 BUILD_DIR = SPA_DIR / "dist-development"
 BUILD_STAMP = BUILD_DIR / ".source-hash"
@@ -230,14 +230,7 @@ def serve_page(
         body, policy_source = json.dumps(config, indent=2).encode(), config
     served_headers = dict(headers) if headers is not None else static_web_app_headers(policy_source)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, body, served_headers))
-    server.daemon_threads = True
-    actual_port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, name="dev-page", daemon=True)
-    thread.start()
-    try:
+    with serving_in_background(server, "dev-page"):
+        actual_port = server.server_address[1]
         # "localhost", not 127.0.0.1: the SPA's registered redirect URIs name localhost.
         yield PageServer(url=f"http://localhost:{actual_port}/", port=actual_port, root=root)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)

@@ -29,14 +29,13 @@ from types import FrameType
 
 import requests
 
+from shared.routes import CONTACT_TOKEN_PATH
 from tools.dev_certificate import ensure_localhost_certificate
 from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, function_settings
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
 from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
-from tools.local_runner import REPO_ROOT
+from tools.paths import DEV_FOLDER, REPO_ROOT
 
-DEV_FOLDER = REPO_ROOT / ".dev"
-FUNCTION_PATH = "/api/AWSConnectJWT"
 START_TIMEOUT_SECONDS = 30.0
 CHILD_POLL_SECONDS = 0.5
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT arrives as KeyboardInterrupt
@@ -134,7 +133,7 @@ def run_function(
         command += ["--cors", cors]
     output = subprocess.DEVNULL if quiet else None
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=output, stderr=output)  # noqa: S603
-    url = f"http://127.0.0.1:{port}{FUNCTION_PATH}"
+    url = f"http://127.0.0.1:{port}{CONTACT_TOKEN_PATH}"
     try:
         _wait_for_function(url, process)
         yield url, process

@@ -20,7 +20,6 @@ import os
 import re
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -31,43 +30,13 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tools.background import serving_in_background
+from tools.function_context import LocalContext
+from tools.paths import REPO_ROOT
+
 DEFAULT_PORT = 7071
 MAX_BODY_BYTES = 1024 * 1024
 _log = logging.getLogger("local_runner")
-
-
-class LocalContext(func.Context):
-    """The invocation context a real host passes; only the invocation id matters to our functions."""
-
-    def __init__(self, function_name: str, function_directory: str) -> None:
-        self._invocation_id = str(uuid.uuid4())
-        self._function_name = function_name
-        self._function_directory = function_directory
-
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> Any:
-        return None
-
-    @property
-    def retry_context(self) -> Any:
-        return None
-
-    @property
-    def thread_local_storage(self) -> Any:
-        return threading.local()
 
 
 @dataclass(frozen=True)
@@ -281,16 +250,8 @@ def load_host(
 @contextmanager
 def serve(host: FunctionHost, port: int, bind: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
     """Serves on a background thread for as long as the context lasts (port 0: any free port)."""
-    server = ThreadingHTTPServer((bind, port), _handler_class(host))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="local runner", daemon=True)
-    thread.start()
-    try:
+    with serving_in_background(ThreadingHTTPServer((bind, port), _handler_class(host)), "local runner") as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def main(argv: list[str] | None = None) -> int:

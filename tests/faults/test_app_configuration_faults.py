@@ -19,11 +19,11 @@ import pytest
 from shared.configuration import APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
 from shared.contact_token_service import ContactTokenService
 from tests.support.azure_stand_ins import AzureStandIns
-from tests.support.fake_entra import FakeEntra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
-from tests.support.leak_registry import REGISTRY
-from tests.support.service import FakeClock, base_settings, make_service
-from tests.support.tokens import access_token
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.leak_registry import REGISTRY
+from tools.testkit.service import FakeClock, base_settings, make_service
+from tools.testkit.tokens import access_token
 
 STORE_WIDGET_ID = "0c0c0c0c-0000-4000-8000-0000000000c2"
 STORE_SECRET = "fake-widget-secret-from-key-vault-" + "y" * 10

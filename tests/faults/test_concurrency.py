@@ -15,10 +15,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.openid import UNKNOWN_KID_MIN_GAP_SECONDS
-from tests.support.fake_entra import FakeEntra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
-from tests.support.service import FakeClock, base_settings, make_service
-from tests.support.tokens import SigningKey, access_token, entra_v2_claims
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import FakeClock, base_settings, make_service
+from tools.testkit.tokens import SigningKey, access_token, entra_v2_claims
 
 THREADS = 48
 

@@ -1,7 +1,7 @@
 """Faults of the identity provider's endpoints, through the HTTP function: the expected answer for each, bounded
 waiting, and no lost request that could have been served.
 
-Entra is a real loopback server (tests/support/fake_entra.py) told to misbehave; time passes on FakeClocks
+Entra is a real loopback server (tools/testkit/fake_entra.py) told to misbehave; time passes on FakeClocks
 (never by sleeping), except where the fault *is* wall time (a slow or dripping server), which is kept short by
 lowering the client's timeouts for the test. tests/shared/test_signing_keys.py covers the cache rules one by
 one; this module is about the faults an operator will meet.
@@ -18,10 +18,10 @@ import pytest
 
 import shared.http_json
 from shared.openid import COLD_RETRY_SECONDS, KEY_SET_MAX_AGE_SECONDS, UNKNOWN_KID_MIN_GAP_SECONDS
-from tests.support.fake_entra import FakeEntra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
-from tests.support.service import FakeClock, base_settings, make_service
-from tests.support.tokens import SigningKey, access_token
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import FakeClock, base_settings, make_service
+from tools.testkit.tokens import SigningKey, access_token
 
 HOUR = 3600.0
 

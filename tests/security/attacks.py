@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
 from cryptography.x509.oid import NameOID
 
-from tests.support.leak_registry import REGISTRY
-from tests.support.tokens import SigningKey, b64url, entra_v2_claims, json_bytes
+from tools.testkit.leak_registry import REGISTRY
+from tools.testkit.tokens import SigningKey, b64url, entra_v2_claims, json_bytes
 
 Signer = Callable[[bytes], bytes]
 

@@ -2,8 +2,8 @@
 
 - One handler on the root logger for the whole session, with the root level at DEBUG, so every record any
   thread emits (function, background refreshes, loopback servers, libraries) is formatted, traceback
-  included, and scanned with tests/support/leak_registry.py.
-- `make_service` (tests/support/service.py) turns VERBOSE_LOG on unless the test's settings set it: every
+  included, and scanned with tools/testkit/leak_registry.py.
+- `make_service` (tools/testkit/service.py) turns VERBOSE_LOG on unless the test's settings set it: every
   service the suite builds runs the function's most talkative logging path (claims in the log).
 - A test during which a leak is logged fails at teardown, naming the logger and the kind of value (never the
   value). A leak outside any test (a late background thread) fails the session.
@@ -22,10 +22,10 @@ from typing import Any
 
 import pytest
 
-from tests.support import service as service_support
-from tests.support.leak_registry import REGISTRY, Finding, LeakRegistry
-from tests.support.tokens import WIDGET_SECRET
+from tools.testkit import service as service_support
 from tools.dev_defaults import DEV_WIDGET_SECRET
+from tools.testkit.leak_registry import REGISTRY, Finding, LeakRegistry
+from tools.testkit.tokens import WIDGET_SECRET
 
 FORMAT = "%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s"
 

@@ -2,7 +2,7 @@
 
 Every case goes through `function_app.aws_connect_jwt` with a real `func.HttpRequest` (the HTTP shape is part of
 the answer: status, problem code, challenge, no-store, nothing of the token reflected). Entra is a real loopback
-server (tests/support/fake_entra.py); the attacker's key server is another one, which must never be contacted.
+server (tools/testkit/fake_entra.py); the attacker's key server is another one, which must never be contacted.
 docs/security.md maps each case to RFC 8725 / OWASP guidance; a test below keeps that table in step.
 """
 
@@ -33,10 +33,10 @@ from tests.security.attacks import (
     self_signed_certificate_b64,
     with_spare_bits,
 )
-from tests.support.fake_entra import FakeEntra, running_fake_entra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
-from tests.support.service import base_settings, decode_contact_token, make_service
-from tests.support.tokens import (
+from tools.testkit.fake_entra import FakeEntra, running_fake_entra
+from tools.testkit.service import base_settings, decode_contact_token, make_service
+from tools.testkit.tokens import (
     OTHER_TENANT_ID,
     SPA_CLIENT_ID,
     TENANT_ID,

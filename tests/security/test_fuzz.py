@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 from tests.security.attacks import forge, rs256
 from tests.security.conftest import EXAMPLES_RUN, fuzz_settings
-from tests.support.fake_entra import running_fake_entra
 from tests.support.function_http import FunctionAnswer, call_function, function_using
-from tests.support.service import base_settings, decode_contact_token, make_service
-from tests.support.tokens import SigningKey, access_token, entra_v2_claims
+from tools.testkit.fake_entra import running_fake_entra
+from tools.testkit.service import base_settings, decode_contact_token, make_service
+from tools.testkit.tokens import SigningKey, access_token, entra_v2_claims
 
 B64URL = string.ascii_letters + string.digits + "-_"
 REFUSAL_CODES = {

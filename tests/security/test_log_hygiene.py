@@ -13,12 +13,12 @@ import threading
 import pytest
 
 from tests.security.log_hygiene import LeakCheckingHandler
-from tests.support.fake_entra import FakeEntra
 from tests.support.function_http import call_function, function_using
-from tests.support.leak_registry import LeakRegistry, fingerprint
-from tests.support.service import base_settings, make_service
-from tests.support.tokens import WIDGET_SECRET, SigningKey, access_token, entra_v2_claims
-from tools.local_runner import REPO_ROOT
+from tools.paths import REPO_ROOT
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.leak_registry import LeakRegistry, fingerprint
+from tools.testkit.service import base_settings, make_service
+from tools.testkit.tokens import WIDGET_SECRET, SigningKey, access_token, entra_v2_claims
 
 _log = logging.getLogger("connect_sso.planted")
 
@@ -109,7 +109,7 @@ def test_a_run_that_leaks_fails_even_when_nobody_takes_the_leak_back(pytester: p
         test_leaky="""
         import logging
         import pytest
-        from tests.support.tokens import SigningKey, access_token
+        from tools.testkit.tokens import SigningKey, access_token
 
         KEY = SigningKey.generate("inner")
 

@@ -7,9 +7,9 @@ import pytest
 from shared.errors import InvalidToken
 from shared.jwt_structure import split_compact
 from tests.security.attacks import non_canonical_last_character, with_spare_bits
-from tests.support.fake_entra import FakeEntra
-from tests.support.service import base_settings, make_service
-from tests.support.tokens import access_token, entra_v2_claims
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import base_settings, make_service
+from tools.testkit.tokens import access_token, entra_v2_claims
 
 
 @pytest.mark.parametrize("index", [1, 2], ids=["payload", "signature"])

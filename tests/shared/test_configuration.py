@@ -20,8 +20,8 @@ from shared.app_configuration import AppConfigurationError, StoreOptions, parse_
 from shared.configuration import APP_CONFIG_REFRESH_SECONDS, ConfigurationProvider
 from shared.errors import ServiceUnavailable
 from tests.support.azure_stand_ins import APP_CONFIGURATION_SCOPE, KEY_VAULT_RESOURCE, AzureStandIns
-from tests.support.leak_registry import REGISTRY
-from tests.support.service import FakeClock, base_settings
+from tools.testkit.leak_registry import REGISTRY
+from tools.testkit.service import FakeClock, base_settings
 
 STORE_SECRET = "fake-secret-from-key-vault-0123456789"
 ROTATED_SECRET = "fake-secret-rotated-in-key-vault-987654"

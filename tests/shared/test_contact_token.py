@@ -11,8 +11,8 @@ import pytest
 from shared.contact_token import MAX_CONTACT_TOKEN_BYTES, mint_contact_token
 from shared.errors import ContactTokenTooLarge
 from shared.widget import Secret, Widget
-from tests.support.service import decode_contact_token
-from tests.support.tokens import WIDGET_ID, WIDGET_SECRET
+from tools.testkit.service import decode_contact_token
+from tools.testkit.tokens import WIDGET_ID, WIDGET_SECRET
 
 NOW = 1_700_000_000.75
 

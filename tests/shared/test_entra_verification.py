@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from shared.errors import ContactTokenError
-from tests.support.fake_entra import FakeEntra, running_fake_entra
-from tests.support.service import base_settings, decode_contact_token, make_service
-from tests.support.tokens import (
+from tools.testkit.fake_entra import FakeEntra, running_fake_entra
+from tools.testkit.service import base_settings, decode_contact_token, make_service
+from tools.testkit.tokens import (
     API_CLIENT_ID,
     OTHER_TENANT_ID,
     SPA_CLIENT_ID,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from shared.errors import ContactTokenError
-from tests.support.fake_entra import FakeEntra, b2c_issuer, external_id_issuer, running_fake_entra
-from tests.support.service import base_settings, decode_contact_token, make_service
-from tests.support.tokens import TENANT_ID, USER_OID, SigningKey, access_token, entra_v2_claims, v1_issuer, v2_issuer
+from tools.testkit.fake_entra import FakeEntra, b2c_issuer, external_id_issuer, running_fake_entra
+from tools.testkit.service import base_settings, decode_contact_token, make_service
+from tools.testkit.tokens import TENANT_ID, USER_OID, SigningKey, access_token, entra_v2_claims, v1_issuer, v2_issuer
 
 CIAM_ISSUER = external_id_issuer(TENANT_ID)
 B2C_TENANT_NAME = "contosob2c"

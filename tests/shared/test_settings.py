@@ -17,8 +17,8 @@ from shared.settings import (
     parse_settings,
 )
 from shared.widget import Secret
-from tests.support.service import base_settings
-from tests.support.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_SECRET
+from tools.testkit.service import base_settings
+from tools.testkit.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_SECRET
 
 AUTHORITY = "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000aaaa/v2.0"
 

@@ -8,9 +8,9 @@ import pytest
 
 from shared.errors import ContactTokenError
 from shared.openid import KEY_SET_MAX_AGE_SECONDS, UNKNOWN_KID_MIN_GAP_SECONDS
-from tests.support.fake_entra import FakeEntra
-from tests.support.service import FakeClock, base_settings, make_service
-from tests.support.tokens import SigningKey, access_token
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import FakeClock, base_settings, make_service
+from tools.testkit.tokens import SigningKey, access_token
 
 
 @pytest.fixture

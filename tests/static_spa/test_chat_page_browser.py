@@ -10,6 +10,7 @@ callback the way the widget does). The contact token is checked with PyJWT, inde
 from __future__ import annotations
 
 import json
+from shared.routes import CONTACT_TOKEN_PATH
 from collections.abc import Iterator
 
 import jwt
@@ -171,7 +172,7 @@ def test_a_session_the_function_refuses_asks_the_customer_to_sign_in_again(
 @pytest.fixture
 def page_with_function_down(chat_stack: ChatStack) -> Iterator[PageServer]:
     """The same page and identity provider, but config.json points at a port where no function listens."""
-    dead_function = f"http://127.0.0.1:{free_port()}/api/AWSConnectJWT"
+    dead_function = f"http://127.0.0.1:{free_port()}{CONTACT_TOKEN_PATH}"
     with serve_page(development_config(chat_stack.stack.identity.issuer, dead_function)) as page:
         yield page
 
@@ -198,7 +199,7 @@ def test_function_down_tells_the_customer_chat_is_unavailable(
             json.dumps(
                 {
                     "msal": {"authority": "http://login.example/tenant", "apiScope": "JWT.Read"},
-                    "api": {"contactTokenUrl": "https://func.example/api/AWSConnectJWT"},
+                    "api": {"contactTokenUrl": f"https://func.example{CONTACT_TOKEN_PATH}"},
                     "widget": {"widgetId": "not-a-uuid"},
                 }
             ).encode(),

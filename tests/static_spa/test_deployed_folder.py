@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from tools.dev_page import SPA_DIR, npm_executable
-from tools.dev_stack import REPO_ROOT
+from tools.paths import REPO_ROOT
 
 SWA_CONFIG = "staticwebapp.config.json"
 # What `azd provision` leaves in the azd environment, plus the administrator's widget values (all fake).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from shared.routes import CONTACT_TOKEN_PATH
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tools.dev_defaults import DEV_API_SCOPE, DEV_SPA_CLIENT_ID, DEV_WIDGET_ID
 from tools.dev_page import PageServer, development_config, serve_page
 
 AUTHORITY = "https://localhost:7443"
-FUNCTION = "http://127.0.0.1:7071/api/AWSConnectJWT"
+FUNCTION = f"http://127.0.0.1:7071{CONTACT_TOKEN_PATH}"
 
 
 @pytest.fixture

@@ -13,9 +13,11 @@ import azure.functions as func
 
 import function_app
 from shared.contact_token_service import ContactTokenService
-from tools.local_runner import REPO_ROOT, LocalContext
+from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
+from tools.function_context import LocalContext
+from tools.paths import REPO_ROOT
 
-FUNCTION_URL = "http://127.0.0.1/api/AWSConnectJWT"
+FUNCTION_URL = f"http://127.0.0.1{CONTACT_TOKEN_PATH}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def call_function(
     if accept is not None:
         headers["Accept"] = accept
     request = func.HttpRequest(method, FUNCTION_URL, headers=headers, params={}, route_params={}, body=b"")
-    response = function_app.aws_connect_jwt(request, LocalContext("AWSConnectJWT", str(REPO_ROOT)))
+    response = function_app.aws_connect_jwt(request, LocalContext(CONTACT_TOKEN_ROUTE, str(REPO_ROOT)))
     answer_headers = dict(response.headers)
     if response.mimetype:
         answer_headers["Content-Type"] = response.mimetype

@@ -7,10 +7,10 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from tests.support.service import decode_contact_token
 from tools.dev_defaults import DEV_TENANT_ID, DEV_USERS, DEV_WIDGET_ID, DEV_WIDGET_SECRET
 from tools.dev_identity import node_modules_ready
 from tools.dev_stack import run_stack
+from tools.testkit.service import decode_contact_token
 
 pytestmark = pytest.mark.skipif(not node_modules_ready(), reason="run scripts/bootstrap node")
 

@@ -18,7 +18,7 @@ import pytest
 
 from tools.dev_identity import node_modules_ready
 from tools.dev_stack import free_port
-from tools.local_runner import REPO_ROOT
+from tools.paths import REPO_ROOT
 
 pytestmark = pytest.mark.skipif(not node_modules_ready(), reason="run scripts/bootstrap node")
 READY_LINE = "Press Ctrl-C to stop."

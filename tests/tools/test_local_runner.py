@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.fake_entra import FakeEntra
-from tests.support.service import base_settings, decode_contact_token
-from tests.support.tokens import access_token
-from tools.local_runner import REPO_ROOT, apply_values, load_host, read_host_settings, route_path, route_pattern, serve
+from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
+from tools.local_runner import apply_values, load_host, read_host_settings, route_path, route_pattern, serve
+from tools.paths import REPO_ROOT
+from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.service import base_settings, decode_contact_token
+from tools.testkit.tokens import access_token
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def runner(fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 def test_serves_the_function_under_the_host_json_route_prefix(runner: str, fake_entra: FakeEntra) -> None:
     response = requests.get(
-        f"{runner}/api/AWSConnectJWT",
+        f"{runner}{CONTACT_TOKEN_PATH}",
         headers={"Authorization": f"Bearer {access_token(fake_entra.key)}", "Accept": "application/json"},
         timeout=10,
     )
@@ -47,7 +49,7 @@ def test_serves_the_function_under_the_host_json_route_prefix(runner: str, fake_
 
 
 def test_errors_keep_their_headers_over_http(runner: str) -> None:
-    response = requests.post(f"{runner}/api/AWSConnectJWT", timeout=10)
+    response = requests.post(f"{runner}{CONTACT_TOKEN_PATH}", timeout=10)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert response.headers["Content-Type"].startswith("application/problem+json")
@@ -56,13 +58,13 @@ def test_errors_keep_their_headers_over_http(runner: str) -> None:
 
 def test_unknown_paths_and_methods(runner: str) -> None:
     assert requests.get(f"{runner}/api/nothing", timeout=10).status_code == 404
-    assert requests.get(f"{runner}/AWSConnectJWT", timeout=10).status_code == 404
-    assert requests.delete(f"{runner}/api/AWSConnectJWT", timeout=10).status_code == 405
+    assert requests.get(f"{runner}/{CONTACT_TOKEN_ROUTE}", timeout=10).status_code == 404
+    assert requests.delete(f"{runner}{CONTACT_TOKEN_PATH}", timeout=10).status_code == 405
 
 
 def test_cors_follows_local_settings(runner: str, fake_entra: FakeEntra) -> None:
     preflight = requests.options(
-        f"{runner}/api/AWSConnectJWT",
+        f"{runner}{CONTACT_TOKEN_PATH}",
         headers={
             "Origin": "http://localhost:5173",
             "Access-Control-Request-Method": "GET",
@@ -74,7 +76,7 @@ def test_cors_follows_local_settings(runner: str, fake_entra: FakeEntra) -> None
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"] == "authorization"
-    stranger = requests.get(f"{runner}/api/AWSConnectJWT", headers={"Origin": "https://evil.example"}, timeout=10)
+    stranger = requests.get(f"{runner}{CONTACT_TOKEN_PATH}", headers={"Origin": "https://evil.example"}, timeout=10)
     assert "Access-Control-Allow-Origin" not in stranger.headers
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.support.tokens import TENANT_ID, SigningKey
+from tools.testkit.tokens import TENANT_ID, SigningKey
 
 ENTRA_ISSUER_TEMPLATE = "https://login.microsoftonline.com/{tenant}/v2.0"
 MULTI_TENANT_ISSUER = "https://login.microsoftonline.com/{tenantid}/v2.0"

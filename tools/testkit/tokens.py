@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.support.leak_registry import REGISTRY
+from tools.testkit.leak_registry import REGISTRY
 
 TENANT_ID = "72f988bf-0000-4000-8000-00000000aaaa"
 OTHER_TENANT_ID = "72f988bf-0000-4000-8000-00000000bbbb"

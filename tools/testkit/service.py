@@ -10,7 +10,7 @@ import jwt as pyjwt
 
 from shared.configuration import StoreLoaderFactory, sdk_store_loader
 from shared.contact_token_service import ContactTokenService
-from tests.support.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_ID, WIDGET_SECRET
+from tools.testkit.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_ID, WIDGET_SECRET
 
 
 @dataclass
