@@ -20,6 +20,7 @@ start = time.perf_counter()
 import function_app
 imported = time.perf_counter()
 import azure.functions as func
+from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
 from tools.function_context import LocalContext
 def ask():
     request = func.HttpRequest("GET", f"http://127.0.0.1{CONTACT_TOKEN_PATH}",
