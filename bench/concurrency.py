@@ -8,32 +8,16 @@ flight in one Python process: the shape Flex gives one instance with perInstance
 from __future__ import annotations
 
 import http.client
-import statistics
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench.provider import BenchProvider
-from bench.throughput import MAX_SECONDS, _client
+from bench.throughput import MAX_SECONDS, Throughput, _client, summary
 from tools.dev_stack import free_port, run_function
 
 LEVELS = (1, 4, 16)
-
-
-@dataclass(frozen=True)
-class Level:
-    clients: int
-    requests: int
-    seconds: float
-    statuses: dict[int, int]
-    p50_ms: float
-    p95_ms: float
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
 
 
 def warm(url: str, token: str) -> None:
@@ -44,7 +28,7 @@ def warm(url: str, token: str) -> None:
     connection.close()
 
 
-def run_level(url: str, token: str, clients: int, total: int) -> Level:
+def run_level(url: str, token: str, clients: int, total: int) -> Throughput:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     deadline = time.monotonic() + MAX_SECONDS
@@ -58,18 +42,10 @@ def run_level(url: str, token: str, clients: int, total: int) -> Level:
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - start
-    latencies.sort()
-    return Level(
-        clients=clients,
-        requests=len(latencies),
-        seconds=seconds,
-        statuses=dict(statuses),
-        p50_ms=statistics.median(latencies) * 1000,
-        p95_ms=latencies[int(len(latencies) * 0.95)] * 1000,
-    )
+    return summary(latencies, seconds, clients, statuses)
 
 
-def measure(provider: BenchProvider, requests: int = 2000) -> list[Level]:
+def measure(provider: BenchProvider, requests: int = 2000) -> list[Throughput]:
     with run_function(free_port(), provider.settings, ca_bundle=None) as (url, _process):
         warm(url, provider.token)
         return [run_level(url, provider.token, clients, requests) for clients in LEVELS]

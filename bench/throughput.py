@@ -35,6 +35,19 @@ class Throughput:
         return self.requests / self.seconds
 
 
+def summary(latencies: list[float], seconds: float, clients: int, statuses: Counter[int]) -> Throughput:
+    """Requests, rate and latency percentiles of one run (latencies in seconds)."""
+    latencies.sort()
+    return Throughput(
+        requests=len(latencies),
+        seconds=seconds,
+        clients=clients,
+        statuses=dict(statuses),
+        p50_ms=statistics.median(latencies) * 1000,
+        p95_ms=latencies[int(len(latencies) * 0.95)] * 1000,
+    )
+
+
 def _client(url: str, token: str, count: int, latencies: list[float], statuses: Counter[int], deadline: float) -> None:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
@@ -74,12 +87,4 @@ def measure(provider: BenchProvider, total: int = 3000, clients: int = 4) -> Thr
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
-    latencies.sort()
-    return Throughput(
-        requests=len(latencies),
-        seconds=seconds,
-        clients=clients,
-        statuses=dict(statuses),
-        p50_ms=statistics.median(latencies) * 1000,
-        p95_ms=latencies[int(len(latencies) * 0.95)] * 1000,
-    )
+    return summary(latencies, seconds, clients, statuses)

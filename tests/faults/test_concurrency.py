@@ -52,6 +52,16 @@ def user_tokens(key: SigningKey) -> list[str]:
     return users + refused
 
 
+def flood_with_users_served(fake_entra: FakeEntra, label: str) -> None:
+    """32 tokens with made-up kids and 16 real users' tokens, all at once: the users are served."""
+    strangers = [SigningKey(f"{label}-{n}", fake_entra.key.private_key) for n in range(32)]
+    flood = [lambda key=key: call_function(f"Bearer {access_token(key)}") for key in strangers]
+    users = [lambda: call_function(f"Bearer {access_token(fake_entra.key)}")] * 16
+    answers = all_at_once(flood + users)
+    assert {answer.code for answer in answers[: len(flood)]} == {"unknown_signing_key"}
+    assert {answer.status for answer in answers[len(flood) :]} == {200}
+
+
 def test_a_cold_start_under_load_fetches_once_and_answers_as_if_serial(fake_entra: FakeEntra) -> None:
     tokens = user_tokens(fake_entra.key)
     wall = FakeClock(time.time())
@@ -87,12 +97,7 @@ def test_an_unknown_kid_flood_costs_one_fetch_per_interval_and_real_users_are_se
         assert call_function(f"Bearer {access_token(fake_entra.key)}").status == 200
         for interval in range(1, intervals + 1):
             monotonic.advance(UNKNOWN_KID_MIN_GAP_SECONDS)
-            strangers = [SigningKey(f"stranger-{interval}-{n}", fake_entra.key.private_key) for n in range(32)]
-            flood = [lambda key=key: call_function(f"Bearer {access_token(key)}") for key in strangers]
-            users = [lambda: call_function(f"Bearer {access_token(fake_entra.key)}")] * 16
-            answers = all_at_once(flood + users)
-            assert {answer.code for answer in answers[: len(flood)]} == {"unknown_signing_key"}
-            assert {answer.status for answer in answers[len(flood) :]} == {200}
+            flood_with_users_served(fake_entra, f"stranger-{interval}")
             assert fake_entra.fetch_count("keys") == 1 + interval  # 32 unknown kids, one fetch
 
 
@@ -104,12 +109,7 @@ def test_an_unknown_kid_flood_right_after_start_up_costs_one_fetch_in_five_minut
         assert call_function(f"Bearer {access_token(fake_entra.key)}").status == 200  # the start-up load
         monotonic.advance(1)
         for wave in range(waves):  # 48 threads at once, every 30 s, for the whole interval
-            strangers = [SigningKey(f"made-up-{wave}-{n}", fake_entra.key.private_key) for n in range(32)]
-            flood = [lambda key=key: call_function(f"Bearer {access_token(key)}") for key in strangers]
-            users = [lambda: call_function(f"Bearer {access_token(fake_entra.key)}")] * 16
-            answers = all_at_once(flood + users)
-            assert {answer.code for answer in answers[: len(flood)]} == {"unknown_signing_key"}
-            assert {answer.status for answer in answers[len(flood) :]} == {200}
+            flood_with_users_served(fake_entra, f"made-up-{wave}")
             monotonic.advance((UNKNOWN_KID_MIN_GAP_SECONDS - 1) / waves)
         fetches_in_interval = fake_entra.fetch_count("keys") - 1
         print(f"\n{waves * 32} made-up kids in {UNKNOWN_KID_MIN_GAP_SECONDS} s: {fetches_in_interval} key fetch(es)")

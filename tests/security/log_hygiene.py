@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from tools.testkit import service as service_support
 from tools.dev_defaults import DEV_WIDGET_SECRET
+from tools.testkit import service as service_support
 from tools.testkit.leak_registry import REGISTRY, Finding, LeakRegistry
 from tools.testkit.tokens import WIDGET_SECRET
 

@@ -17,22 +17,12 @@ from pathlib import Path
 import pytest
 
 from tools.dev_identity import node_modules_ready
-from tools.dev_stack import free_port
+from tools.dev_stack import free_port, port_is_free
 from tools.paths import REPO_ROOT
 
 pytestmark = pytest.mark.skipif(not node_modules_ready(), reason="run scripts/bootstrap node")
 READY_LINE = "Press Ctrl-C to stop."
 START_SECONDS = 120.0  # the first start builds the development page
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def descendants(pid: int) -> set[int]:
