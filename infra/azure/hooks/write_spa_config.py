@@ -39,6 +39,7 @@ DEPLOYMENT_OUTPUTS: tuple[str, ...] = (
     "CONTACT_TOKEN_URL",
 )
 DEFAULT_COLORS = {"CONNECT_WIDGET_COLOR": "#ffffff", "CONNECT_WIDGET_BACKGROUND_COLOR": "#123456"}
+WIDGET_MODES = ("chat", "voice", "video")  # what the page's config.json `widget.modes` accepts (config.js)
 
 
 class SpaConfigError(Exception):
@@ -73,7 +74,15 @@ def widget_problems(env: Mapping[str, str]) -> list[str]:
     for name, default in DEFAULT_COLORS.items():
         if not _HEX_COLOR.match(env.get(name, default)):
             problems.append(f"{name} must be a colour like #1a2b3c")
+    modes = widget_modes(env)
+    if any(mode not in WIDGET_MODES for mode in modes) or len(set(modes)) != len(modes):
+        problems.append("CONNECT_WIDGET_MODES must list chat, voice and/or video once each, comma-separated")
     return problems
+
+
+def widget_modes(env: Mapping[str, str]) -> list[str]:
+    """The widget's modes (CONNECT_WIDGET_MODES, e.g. `chat,voice`): they set the page's calling headers."""
+    return _comma_list(env, "CONNECT_WIDGET_MODES") or ["chat"]
 
 
 def _comma_list(env: Mapping[str, str], name: str) -> list[str]:
@@ -144,6 +153,7 @@ def build_spa_config(env: Mapping[str, str]) -> dict[str, object]:
             "scriptUrl": env["CONNECT_WIDGET_SCRIPT_URL"].strip(),
             "widgetId": env["CONNECT_WIDGET_ID"].strip(),
             "snippetId": env["CONNECT_SNIPPET_ID"].strip(),
+            "modes": widget_modes(env),
             "styles": {"iconType": "CHAT", "openChat": dict(button), "closeChat": dict(button)},
             "supportedMessagingContentTypes": ["text/plain", "text/markdown"],
         },

@@ -81,6 +81,8 @@ def test_widget_colours_can_be_set():
         ("CONNECT_WIDGET_SCRIPT_URL", "https://user:pw@x.cloudfront.net/a.js", "CONNECT_WIDGET_SCRIPT_URL must be"),
         ("CONNECT_SNIPPET_ID", "'quoted value'", "CONNECT_SNIPPET_ID must be the base64 snippetId"),
         ("CONNECT_WIDGET_BACKGROUND_COLOR", "blue", "CONNECT_WIDGET_BACKGROUND_COLOR must be a colour"),
+        ("CONNECT_WIDGET_MODES", "chat,phone", "CONNECT_WIDGET_MODES must list chat, voice and/or video"),
+        ("CONNECT_WIDGET_MODES", "voice,voice", "CONNECT_WIDGET_MODES must list chat, voice and/or video"),
     ],
 )
 def test_names_the_variable_to_fix(name, value, message):
@@ -133,9 +135,17 @@ def test_runs_as_a_script_like_azd_does(tmp_path):
 
 
 @pytest.mark.skipif(not SPA_CONFIG_MODULE.exists() or shutil.which("node") is None, reason="page or Node absent")
-def test_the_page_accepts_the_written_config(tmp_path):
+@pytest.mark.parametrize(("modes", "expected"), [(None, ["chat"]), ("chat, video", ["chat", "video"])])
+def test_the_widget_modes_reach_the_page(modes, expected):
+    env = {**AZD_ENV, **({"CONNECT_WIDGET_MODES": modes} if modes else {})}
+    assert hook.build_spa_config(env)["widget"]["modes"] == expected
+
+
+@pytest.mark.parametrize("modes", [None, "chat,voice,video"])
+def test_the_page_accepts_the_written_config(tmp_path, modes):
     output = tmp_path / "config.json"
-    output.write_text(json.dumps(hook.build_spa_config(AZD_ENV)), encoding="utf-8")
+    env = {**AZD_ENV, **({"CONNECT_WIDGET_MODES": modes} if modes else {})}
+    output.write_text(json.dumps(hook.build_spa_config(env)), encoding="utf-8")
     script = (
         f"import {{ validateConfig }} from {json.dumps(SPA_CONFIG_MODULE.as_uri())};\n"
         "import { readFileSync } from 'node:fs';\n"
