@@ -40,6 +40,7 @@ DEPLOYMENT_OUTPUTS: tuple[str, ...] = (
 )
 DEFAULT_COLORS = {"CONNECT_WIDGET_COLOR": "#ffffff", "CONNECT_WIDGET_BACKGROUND_COLOR": "#123456"}
 WIDGET_MODES = ("chat", "voice", "video")  # what the page's config.json `widget.modes` accepts (config.js)
+OPTIONAL_PAGE_SETTINGS = (*DEFAULT_COLORS, "CONNECT_WIDGET_MODES")  # azd variables the page reads, with defaults
 
 
 class SpaConfigError(Exception):

@@ -223,7 +223,7 @@ def test_every_operator_setting_is_declared_for_the_pipeline_and_mapped_in_the_w
     pipeline = _load_yaml(REPO_ROOT / "azure.yaml")["pipeline"]
     declared = set(pipeline["variables"]) | set(pipeline.get("secrets") or ())
     spa_hook = load_hook("write_spa_config")
-    page_values = {name for name, _ in spa_hook.WIDGET_SETTINGS} | set(spa_hook.DEFAULT_COLORS)
+    page_values = {name for name, _ in spa_hook.WIDGET_SETTINGS} | set(spa_hook.OPTIONAL_PAGE_SETTINGS)
     wanted = (_parameter_variables() | page_values | {"APP_CONFIG_SENTINEL_KEY"}) - NEVER_IN_CI
     assert wanted - AZD_PIPELINE_VARIABLES - set(WORKFLOW_LITERALS) <= declared, wanted - declared
     assert declared <= wanted, declared - wanted

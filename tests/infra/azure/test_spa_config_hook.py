@@ -45,6 +45,7 @@ def test_builds_the_agreed_config_shape():
             "scriptUrl": AZD_ENV["CONNECT_WIDGET_SCRIPT_URL"],
             "widgetId": AZD_ENV["CONNECT_WIDGET_ID"],
             "snippetId": AZD_ENV["CONNECT_SNIPPET_ID"],
+            "modes": ["chat"],
             "styles": {
                 "iconType": "CHAT",
                 "openChat": {"color": "#ffffff", "backgroundColor": "#123456"},
