@@ -39,7 +39,7 @@ def contact_token_service() -> ContactTokenService:
 @app.route(route=ROUTE, methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def aws_connect_jwt(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     try:
-        issued = contact_token_service().issue(req.headers.get("Authorization"))
+        issued = contact_token_service().issue(req.headers.get("Authorization"), req.params.get("widgetId"))
     except ContactTokenError as error:
         return _problem_response(error, context.invocation_id)
     except Exception:

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.settings import MAX_APP_CONFIG_REFRESH_SECONDS, MAX_APP_CONFIG_SECRET_REFRESH_SECONDS, default_of
+from shared.settings import (
+    MAX_APP_CONFIG_REFRESH_SECONDS,
+    MAX_APP_CONFIG_SECRET_REFRESH_SECONDS,
+    WIDGET_SECRET_PREFIX,
+    default_of,
+)
 
 KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json"
 # Key Vault hosts of the public and sovereign clouds: a reference elsewhere is refused, not followed.
@@ -101,8 +106,9 @@ def parse_key_vault_reference(
 
 
 class AppConfigurationStore:
-    """Calling it returns the current values of `names`: the first call loads, later calls refresh; it raises
-    AppConfigurationError when the store or Key Vault cannot be read (the caller keeps its last good values).
+    """Calling it returns the current values of `names` (and of keys starting with `name_prefixes`): the first
+    call loads, later calls refresh; it raises AppConfigurationError when the store
+    or Key Vault cannot be read (the caller keeps its last good values).
 
     `credential` (default DefaultAzureCredential: the managed identity in Azure), `client_options` (extra keyword
     arguments for the App Configuration client, e.g. `connection_verify`) and `keyvault_client_configs` (per
@@ -113,6 +119,7 @@ class AppConfigurationStore:
         options: StoreOptions,
         names: Iterable[str],
         *,
+        name_prefixes: Iterable[str] = (WIDGET_SECRET_PREFIX,),
         credential: Any = None,
         client_options: Mapping[str, Any] | None = None,
         keyvault_client_configs: Mapping[str, Mapping[str, Any]] | None = None,
@@ -120,6 +127,8 @@ class AppConfigurationStore:
     ) -> None:
         self.options = options
         self._names = frozenset(names)
+        # Names the catalogue cannot list: each CONNECT_WIDGETS entry names its own CONNECT_WIDGET_SECRET_<x>.
+        self._name_prefixes = tuple(name_prefixes)
         self._credential = credential
         self._client_options = dict(client_options or {})
         self._keyvault_client_configs = {url: dict(config) for url, config in (keyvault_client_configs or {}).items()}
@@ -152,7 +161,9 @@ class AppConfigurationStore:
     def _values(self) -> dict[str, str]:
         values: dict[str, str] = {}
         for key, value in self._provider.items():
-            if key in self._names and value is not None:
+            if (key in self._names or (self._name_prefixes and key.startswith(self._name_prefixes))) and (
+                value is not None
+            ):
                 # The provider parses JSON content types into objects; our settings parser wants the text.
                 values[key] = value if isinstance(value, str) else json.dumps(value)
         return values

@@ -23,6 +23,7 @@ from shared.settings import (
     effective_values,
     overlay,
     parse_settings,
+    select_settings,
     store_setting_problems,
 )
 
@@ -54,7 +55,7 @@ class ConfigurationProvider:
         store_loader_factory: StoreLoaderFactory = sdk_store_loader,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._environment = {name: environ[name] for name in ALL_SETTING_NAMES if name in environ}
+        self._environment = select_settings(environ)
         self._reported: set[tuple[str, str]] = set()
         self._parsed: tuple[dict[str, str], Settings | ConfigurationError] | None = None
         env_values = effective_values(self._environment)

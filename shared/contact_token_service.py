@@ -13,10 +13,20 @@ from shared.claims import map_claims
 from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
 from shared.contact_token import mint_contact_token
 from shared.entra import TokenVerification, bearer_token
-from shared.errors import ContactTokenError
+from shared.errors import ContactTokenError, UnknownWidget
 from shared.http_json import JsonFetcher
+from shared.settings import is_guid
 
 _log = logging.getLogger(__name__)
+
+
+def unknown_widget(widget_id: str) -> UnknownWidget:
+    # A UUID is public (it is in the page's snippet) and safe to log; anything else is only measured.
+    shown = widget_id if is_guid(widget_id) else f"a value that is not a UUID ({len(widget_id)} characters)"
+    return UnknownWidget(
+        "widgetId does not name a widget this service is configured for",
+        log_detail=f"widgetId {shown} is neither CONNECT_WIDGET_ID nor a key of CONNECT_WIDGETS",
+    )
 
 
 @dataclass(frozen=True)
@@ -67,11 +77,15 @@ class ContactTokenService:
         self._configuration.join_background(timeout)
         self._verification.join_background(timeout)
 
-    def issue(self, authorization: str | None) -> IssuedContactToken:
+    def issue(self, authorization: str | None, widget_id: str | None = None) -> IssuedContactToken:
+        """`widget_id`: the request's `widgetId` (None: the default widget). Credentials are checked first, so
+        an anonymous caller learns nothing about which widgets exist."""
         token = bearer_token(authorization)
         settings = self._configuration.current()
         claims = self._verification.verifier(settings.entra).verify(token)
-        widget = settings.widget
+        widget = settings.widget_for(widget_id)
+        if widget is None:
+            raise unknown_widget(widget_id or "")
         mapped = map_claims(claims, widget.attribute_rules)
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))

@@ -96,3 +96,11 @@ class ContactTokenTooLarge(ContactTokenError):
 
     code = "contact_token_too_large"
     title = "Contact token too large"
+
+
+class UnknownWidget(ContactTokenError):
+    """400: valid credentials, but the request's `widgetId` is not a widget this service signs for."""
+
+    status = 400
+    code = "unknown_widget"
+    title = "Unknown widget"

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.claims import AttributeRules, parse_custom_attributes
+from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
 from shared.contact_token import MAX_CONTACT_TOKEN_TTL_SECONDS
 from shared.urls import fetch_url_problem, split_url
 from shared.widget import Secret, Widget
@@ -25,6 +25,10 @@ MULTI_TENANT = "organizations"
 ENTRA_PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
 TENANT_PLACEHOLDER = "<tenant>"
 MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one is a placeholder or a paste accident
+# CONNECT_WIDGETS names each extra widget's key setting; those names are dynamic, so the catalogue knows the prefix.
+WIDGET_SECRET_PREFIX = "CONNECT_WIDGET_SECRET_"  # noqa: S105 -- a setting name prefix, not a secret
+WIDGET_SECRET_SETTING_NAME = re.compile(rf"^{WIDGET_SECRET_PREFIX}[A-Za-z0-9_]+$")
+WIDGET_MEMBERS = frozenset({"secretSetting", "ttlSeconds", "segmentAttributes", "customAttributes", "customerIdClaim"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
         required=True,
         secret=True,
     ),
+    SettingSpec(
+        "CONNECT_WIDGETS",
+        "More widgets, a JSON object keyed by widget id (UUID): each value has `secretSetting` (required: the name "
+        f"of the `{WIDGET_SECRET_PREFIX}*` setting holding its key) and optionally `ttlSeconds`, `segmentAttributes`, "
+        "`customAttributes` and `customerIdClaim` (the global setting applies where one is left out).",
+    ),
     SettingSpec("CONNECT_TOKEN_TTL_SECONDS", "Contact JWT lifetime, 1..600.", default="600"),
     SettingSpec("CONNECT_SEGMENT_ATTRIBUTES", "JSON object copied into `segmentAttributes`."),
     SettingSpec("CONNECT_CUSTOMER_ID_CLAIM", "Claim whose value becomes `customerId`."),
@@ -110,6 +120,7 @@ SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS)
 ALL_SETTING_NAMES: tuple[str, ...] = tuple(name for spec in SETTINGS for name in spec.names)
 REQUIRED_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.required)
 SECRET_SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTINGS if spec.secret)
+_ALL_NAMES = frozenset(ALL_SETTING_NAMES)
 STORE_SETTING_NAMES = (  # how to read App Configuration: from the environment only
     "APP_CONFIG_ENDPOINT",
     "APP_CONFIG_LABEL",
@@ -118,6 +129,25 @@ STORE_SETTING_NAMES = (  # how to read App Configuration: from the environment o
     "APP_CONFIG_SECRET_REFRESH_SECONDS",
 )
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}
+
+
+def is_widget_secret_setting(name: str) -> bool:
+    """A `CONNECT_WIDGET_SECRET_<name>` setting: the key of a widget in CONNECT_WIDGETS."""
+    return bool(WIDGET_SECRET_SETTING_NAME.match(name))
+
+
+def is_setting_name(name: str) -> bool:
+    """A name the function reads: one in the catalogue, or a widget key setting."""
+    return name in _ALL_NAMES or is_widget_secret_setting(name)
+
+
+def is_secret_setting(name: str) -> bool:
+    return name in SECRET_SETTING_NAMES or is_widget_secret_setting(name)
+
+
+def select_settings(sources: Mapping[str, str]) -> dict[str, str]:
+    """The function's settings among `sources` (an environment, a store's keys)."""
+    return {name: value for name, value in sources.items() if is_setting_name(name)}
 
 
 def default_of(name: str) -> str | None:
@@ -165,8 +195,22 @@ class EntraPolicy:
 @dataclass(frozen=True)
 class Settings:
     entra: EntraPolicy
-    widget: Widget
+    widgets: Mapping[str, Widget]  # by lower-case widget id, the default widget included
+    default_widget_id: str
     verbose_log: bool
+
+    @property
+    def widget(self) -> Widget:
+        """The default widget (CONNECT_WIDGET_ID / CONNECT_WIDGET_SECRET)."""
+        return self.widgets[self.default_widget_id.lower()]
+
+    def widget_for(self, widget_id: str | None) -> Widget | None:
+        """The widget a request names (None or the default id: the default); None when it is not configured."""
+        if widget_id is None or widget_id.lower() == self.default_widget_id.lower():
+            return self.widget
+        if not is_guid(widget_id):
+            return None
+        return self.widgets.get(widget_id.lower())
 
 
 def effective_values(sources: Mapping[str, str]) -> dict[str, str]:
@@ -178,6 +222,9 @@ def effective_values(sources: Mapping[str, str]) -> dict[str, str]:
             if raw is not None and raw.strip() != "":
                 values[spec.name] = raw.strip()
                 break
+    for name, raw in sources.items():
+        if is_widget_secret_setting(name) and raw is not None and raw.strip() != "":
+            values[name] = raw.strip()
     return values
 
 
@@ -283,9 +330,10 @@ class _Parser:
     def build(self) -> Settings:
         entra = self.entra_policy()
         widget = self.widget()
+        widgets = {widget.widget_id.lower(): widget, **self.extra_widgets(widget)}
         verbose_log = self.boolean("VERBOSE_LOG")
         self.store_settings()
-        return Settings(entra=entra, widget=widget, verbose_log=verbose_log)
+        return Settings(entra=entra, widgets=widgets, default_widget_id=widget.widget_id, verbose_log=verbose_log)
 
     def entra_policy(self) -> EntraPolicy:
         tenant_id = self.required("ENTRA_TENANT_ID").lower()
@@ -329,23 +377,49 @@ class _Parser:
 
     def widget(self) -> Widget:
         widget_id = self.required("CONNECT_WIDGET_ID")
-        secret = self.values.get("CONNECT_WIDGET_SECRET")
-        if secret is None:
-            self.problem("CONNECT_WIDGET_SECRET", "is required but not set")
-        elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
-            self.problem("CONNECT_WIDGET_SECRET", "is too short to be an Amazon Connect security key")
+        secret = self.secret("CONNECT_WIDGET_SECRET", "is required but not set")
         custom, problems = parse_custom_attributes(self.values.get("SSO_CUSTOM_ATTRIBUTES"))
         for message in problems:
             self.problem("SSO_CUSTOM_ATTRIBUTES", message)
         return Widget(
             widget_id=widget_id,
-            secret=Secret(secret or ""),
+            secret=secret,
             ttl_seconds=self.integer("CONNECT_TOKEN_TTL_SECONDS", 1, MAX_CONTACT_TOKEN_TTL_SECONDS),
             segment_attributes=self.segment_attributes(),
             attribute_rules=AttributeRules(
                 custom=custom, customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM")
             ),
         )
+
+    def secret(self, name: str, unset: str) -> Secret:
+        """A widget's security key; the problems name the setting, never the value."""
+        secret = self.values.get(name)
+        if secret is None:
+            self.problem(name, unset)
+        elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
+            self.problem(name, "is too short to be an Amazon Connect security key")
+        return Secret(secret or "")
+
+    def extra_widgets(self, default: Widget) -> dict[str, Widget]:
+        """CONNECT_WIDGETS, by lower-case widget id; each entry's problems name the widget id and the member."""
+        raw = self.values.get("CONNECT_WIDGETS")
+        if raw is None:
+            return {}
+        try:
+            entries = json.loads(raw)
+        except (ValueError, RecursionError):
+            self.problem("CONNECT_WIDGETS", "is not valid JSON")
+            return {}
+        if not isinstance(entries, dict):
+            self.problem("CONNECT_WIDGETS", "must be a JSON object keyed by widget id")
+            return {}
+        widgets: dict[str, Widget] = {}
+        secret_owners: dict[str, str] = {}
+        for widget_id, entry in entries.items():
+            widget = _WidgetEntry(self, widget_id, default).parse(entry, secret_owners)
+            if widget is not None:
+                widgets[widget_id.lower()] = widget
+        return widgets
 
     def store_settings(self) -> None:
         """Validated here so that every problem is reported together; shared/app_configuration.py reads them."""
@@ -380,17 +454,103 @@ class _Parser:
         except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
             self.problem("CONNECT_SEGMENT_ATTRIBUTES", "is not valid JSON")
             return None
-        if not isinstance(parsed, dict):
-            self.problem("CONNECT_SEGMENT_ATTRIBUTES", "must be a JSON object")
+        problems = segment_attribute_problems(parsed)
+        for message in problems:
+            self.problem("CONNECT_SEGMENT_ATTRIBUTES", message)
+        return parsed if isinstance(parsed, dict) else None
+
+
+def segment_attribute_problems(parsed: object) -> list[str]:
+    """What is wrong with a parsed segmentAttributes value (StartChatContact's shape and limits)."""
+    if not isinstance(parsed, dict):
+        return ["must be a JSON object"]
+    problems = []
+    for key, value in parsed.items():
+        if not 1 <= len(key) <= 128:
+            problems.append(f"key {key!r} must be 1 to 128 characters")
+        if not isinstance(value, dict) or not isinstance(value.get("ValueString", ""), str):
+            problems.append(f'value of {key!r} must be an object like {{"ValueString": "..."}}')
+        elif len(value.get("ValueString", "")) > 1024:
+            problems.append(f"ValueString of {key!r} is over 1024 characters")
+    return problems
+
+
+class _WidgetEntry:
+    """One CONNECT_WIDGETS entry, checked by the single-widget rules; a member left out takes the default's."""
+
+    def __init__(self, parser: _Parser, widget_id: str, default: Widget) -> None:
+        self.parser = parser
+        self.widget_id = widget_id
+        self.default = default
+
+    def problem(self, message: str) -> None:
+        self.parser.problem("CONNECT_WIDGETS", f"widget {self.widget_id}: {message}")
+
+    def parse(self, entry: object, secret_owners: dict[str, str]) -> Widget | None:
+        if not is_guid(self.widget_id):
+            self.problem("the key must be a widget id (a UUID like 00000000-0000-0000-0000-000000000000)")
             return None
-        for key, value in parsed.items():
-            if not 1 <= len(key) <= 128:
-                self.problem("CONNECT_SEGMENT_ATTRIBUTES", f"key {key!r} must be 1 to 128 characters")
-            if not isinstance(value, dict) or not isinstance(value.get("ValueString", ""), str):
-                self.problem(
-                    "CONNECT_SEGMENT_ATTRIBUTES",
-                    f'value of {key!r} must be an object like {{"ValueString": "..."}}',
-                )
-            elif len(value.get("ValueString", "")) > 1024:
-                self.problem("CONNECT_SEGMENT_ATTRIBUTES", f"ValueString of {key!r} is over 1024 characters")
-        return parsed
+        if self.widget_id.lower() == self.default.widget_id.lower():
+            self.problem("is the default widget (CONNECT_WIDGET_ID); configure it with the single-widget settings")
+            return None
+        if not isinstance(entry, dict):
+            self.problem('must be an object like {"secretSetting": "CONNECT_WIDGET_SECRET_<NAME>"}')
+            return None
+        for member in sorted(set(entry) - WIDGET_MEMBERS):
+            self.problem(f"unknown member {member!r} (known: {', '.join(sorted(WIDGET_MEMBERS))})")
+        secret = self.secret(entry.get("secretSetting"), secret_owners)
+        custom, customer_id_claim = self.attribute_rules(entry)
+        return Widget(
+            widget_id=self.widget_id,
+            secret=secret,
+            ttl_seconds=self.ttl_seconds(entry),
+            segment_attributes=self.segment_attributes(entry),
+            attribute_rules=AttributeRules(custom=custom, customer_id_claim=customer_id_claim),
+        )
+
+    def secret(self, name: object, secret_owners: dict[str, str]) -> Secret:
+        if name is None:
+            self.problem("secretSetting is required: the name of the setting holding the widget's security key")
+            return Secret("")
+        if not isinstance(name, str) or not is_widget_secret_setting(name):
+            self.problem(
+                f"secretSetting must be a setting name starting with {WIDGET_SECRET_PREFIX} "
+                "(letters, digits and '_' only)"
+            )
+            return Secret("")
+        if name in secret_owners:
+            self.problem(f"secretSetting {name} is also widget {secret_owners[name]}'s: each widget has its own key")
+        secret_owners.setdefault(name, self.widget_id)
+        return self.parser.secret(name, f"is not set, but widget {self.widget_id} in CONNECT_WIDGETS names it")
+
+    def ttl_seconds(self, entry: Mapping[str, object]) -> int:
+        ttl = entry.get("ttlSeconds", self.default.ttl_seconds)
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_CONTACT_TOKEN_TTL_SECONDS:
+            self.problem(f"ttlSeconds must be a whole number from 1 to {MAX_CONTACT_TOKEN_TTL_SECONDS}")
+            return self.default.ttl_seconds
+        return ttl
+
+    def segment_attributes(self, entry: Mapping[str, object]) -> Mapping[str, object] | None:
+        if "segmentAttributes" not in entry:
+            return self.default.segment_attributes
+        parsed = entry["segmentAttributes"]
+        for message in segment_attribute_problems(parsed):
+            self.problem(f"segmentAttributes {message}")
+        return parsed if isinstance(parsed, dict) else None
+
+    def attribute_rules(self, entry: Mapping[str, object]) -> tuple[tuple[ClaimAttribute, ...], str | None]:
+        custom = self.default.attribute_rules.custom
+        if "customAttributes" in entry:
+            raw = entry["customAttributes"]
+            if not isinstance(raw, str):
+                self.problem("customAttributes must be text like SSO_CUSTOM_ATTRIBUTES ('claim' or 'claim:name', ...)")
+                custom = ()
+            else:
+                custom, problems = parse_custom_attributes(raw)
+                for message in problems:
+                    self.problem(f"customAttributes {message}")
+        claim = entry.get("customerIdClaim", self.default.attribute_rules.customer_id_claim)
+        if claim is not None and not isinstance(claim, str):
+            self.problem("customerIdClaim must be a claim name (text)")
+            claim = None
+        return custom, (claim.strip() or None) if claim else None

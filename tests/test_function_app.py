@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from collections.abc import Iterator
 
 import azure.functions as func
@@ -17,8 +18,9 @@ from shared.routes import CONTACT_TOKEN_PATH
 from tools.function_context import LocalContext
 from tools.local_runner import functions_of
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.leak_registry import REGISTRY
 from tools.testkit.service import base_settings, decode_contact_token
-from tools.testkit.tokens import access_token, entra_v2_claims
+from tools.testkit.tokens import WIDGET_ID, access_token, entra_v2_claims
 
 
 @pytest.fixture
@@ -224,3 +226,57 @@ def test_contact_token_too_large_is_a_specific_500(monkeypatch: pytest.MonkeyPat
     body = problem(response)
     assert body["code"] == "contact_token_too_large"
     assert "invocationId" in body
+
+
+SECOND_WIDGET_ID = "0f8e7d6c-0000-4000-8000-00000000e001"
+
+
+def with_second_widget(monkeypatch: pytest.MonkeyPatch, authority: str) -> str:
+    """Configures CONNECT_WIDGETS with one more widget; returns its key (generated for this test)."""
+    secret = secrets.token_urlsafe(33)
+    REGISTRY.register_secret(secret)
+    widgets = {SECOND_WIDGET_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SECOND"}}
+    reconfigure(
+        monkeypatch,
+        **base_settings(authority),
+        CONNECT_WIDGETS=json.dumps(widgets),
+        CONNECT_WIDGET_SECRET_SECOND=secret,
+    )
+    return secret
+
+
+def test_the_widget_id_query_parameter_chooses_the_widget(
+    monkeypatch: pytest.MonkeyPatch, configured: FakeEntra
+) -> None:
+    secret = with_second_widget(monkeypatch, configured.authority)
+    authorization = f"Bearer {access_token(configured.key)}"
+    second = call(authorization, params={"widgetId": SECOND_WIDGET_ID})
+    assert second.status_code == 200
+    assert decode_contact_token(second.get_body().decode(), secret, subject=SECOND_WIDGET_ID)
+    default = call(authorization, params={"widgetId": WIDGET_ID})
+    assert decode_contact_token(default.get_body().decode())
+    assert decode_contact_token(call(authorization).get_body().decode())
+
+
+@pytest.mark.parametrize("widget_id", ["0f8e7d6c-0000-4000-8000-00000000e0ff", "not-a-uuid", ""])
+def test_an_unknown_widget_is_400_unknown_widget_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, configured: FakeEntra, widget_id: str
+) -> None:
+    with_second_widget(monkeypatch, configured.authority)
+    response = call(f"Bearer {access_token(configured.key)}", params={"widgetId": widget_id}, accept="application/json")
+    assert response.status_code == 400
+    body = problem(response)
+    assert body["code"] == "unknown_widget"
+    assert "data" not in body and "WWW-Authenticate" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_bad_token_is_401_before_the_widget_is_looked_at(
+    monkeypatch: pytest.MonkeyPatch, configured: FakeEntra
+) -> None:
+    with_second_widget(monkeypatch, configured.authority)
+    expired = access_token(configured.key, entra_v2_claims(exp=1))
+    unknown = {"widgetId": "0f8e7d6c-0000-4000-8000-00000000e0ff"}
+    assert problem(call(f"Bearer {expired}", params=unknown))["code"] != "unknown_widget"
+    assert call(f"Bearer {expired}", params=unknown).status_code == 401
+    assert call(params=unknown).status_code == 401

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from shared.settings import SETTING_NAMES, parse_settings
+from shared.settings import SETTING_NAMES, is_widget_secret_setting, parse_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +19,16 @@ def test_local_settings_example_documents_every_setting_with_working_values() ->
     settings = parse_settings(values)
     assert settings.widget.secret.reveal().startswith("fake-")
     assert example["Host"]["CORS"] == "http://localhost:5173"
+
+
+def test_local_settings_example_shows_a_second_widget_whose_key_setting_it_names() -> None:
+    values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
+    settings = parse_settings(values)
+    extra = [widget for widget in settings.widgets.values() if widget.widget_id != settings.default_widget_id]
+    assert len(extra) == 1 and extra[0].secret.reveal().startswith("fake-")
+    key_settings = {name for name in values if is_widget_secret_setting(name)}
+    named = {entry["secretSetting"] for entry in json.loads(values["CONNECT_WIDGETS"]).values()}
+    assert key_settings == named  # no stale key setting, none missing
 
 
 def test_requirements_hold_runtime_packages_only() -> None:

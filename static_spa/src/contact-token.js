@@ -20,13 +20,24 @@ export class ContactTokenError extends Error {
 }
 
 /**
+ * The function's URL naming the widget: one function signs for several widgets, each with its own key, and
+ * picks the one in `widgetId` (public: it is in the snippet). Without a widget id the function uses its default.
+ */
+export function contactTokenUrl(url, widgetId) {
+  if (!widgetId) return url;
+  const named = new URL(url);
+  named.searchParams.set("widgetId", widgetId);
+  return named.href;
+}
+
+/**
  * One request to the function. Never logs: the answer is a bearer credential.
  * @returns {Promise<{token: string, expiresIn: number|undefined, displayName: string|undefined}>}
  */
-export async function requestContactToken({ url, accessToken, fetchImpl = globalThis.fetch }) {
+export async function requestContactToken({ url, accessToken, widgetId, fetchImpl = globalThis.fetch }) {
   let response;
   try {
-    response = await fetchImpl(url, {
+    response = await fetchImpl(contactTokenUrl(url, widgetId), {
       method: "GET",
       headers: { Authorization: `Bearer ${accessToken}`, Accept: "application/json" },
       cache: "no-store",

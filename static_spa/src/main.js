@@ -45,7 +45,8 @@ async function main() {
 
   const tokens = createContactTokenSource({
     getAccessToken: () => session.accessToken(),
-    requestToken: (accessToken) => requestContactToken({ url: config.api.contactTokenUrl, accessToken }),
+    requestToken: (accessToken) =>
+      requestContactToken({ url: config.api.contactTokenUrl, accessToken, widgetId: config.widget.widgetId }),
   });
   const handlers = createWidgetHandlers({
     tokens,

@@ -2,7 +2,13 @@
 // The function is Python and cannot run inside vitest: a loopback server answers with the function's
 // documented shapes (the end-to-end test in tests/static_spa/ uses the real function).
 import { afterEach, describe, expect, it } from "vitest";
-import { ContactTokenError, FailureKind, kindForStatus, requestContactToken } from "../src/contact-token.js";
+import {
+  ContactTokenError,
+  contactTokenUrl,
+  FailureKind,
+  kindForStatus,
+  requestContactToken,
+} from "../src/contact-token.js";
 import { customerMessageFor, MESSAGES } from "../src/messages.js";
 import { fakeContactToken, startServer } from "./fixtures.js";
 
@@ -72,6 +78,36 @@ describe("requestContactToken", () => {
       kind: FailureKind.UNAVAILABLE,
       reason: "network_error",
     });
+  });
+
+  it("names the widget with the widgetId query parameter on every request", async () => {
+    const widgetId = "0f8e7d6c-0000-4000-8000-00000000e001";
+    server = await startServer(() => ({
+      headers: { "Content-Type": "application/json" },
+      body: { data: fakeContactToken(), expiresIn: 300 },
+    }));
+    const url = `${server.url}/api/AWSConnectJWT`;
+    await requestContactToken({ url, accessToken: "fake", widgetId });
+    await requestContactToken({ url, accessToken: "fake", widgetId });
+    expect(server.requests.map((request) => request.url)).toEqual([
+      `/api/AWSConnectJWT?widgetId=${widgetId}`,
+      `/api/AWSConnectJWT?widgetId=${widgetId}`,
+    ]);
+  });
+
+  it("keeps the URL's own query and replaces a widgetId already in it", () => {
+    const widgetId = "0f8e7d6c-0000-4000-8000-00000000e001";
+    expect(contactTokenUrl("https://fn.example/api/AWSConnectJWT?code=x&widgetId=old", widgetId)).toBe(
+      `https://fn.example/api/AWSConnectJWT?code=x&widgetId=${widgetId}`,
+    );
+    expect(contactTokenUrl("https://fn.example/api/AWSConnectJWT", undefined)).toBe("https://fn.example/api/AWSConnectJWT");
+  });
+
+  it("treats 400 unknown_widget as unavailable, not as a sign-in problem", async () => {
+    server = await startServer(() => problem(400, "unknown_widget"));
+    await expect(
+      requestContactToken({ url: server.url, accessToken: "fake", widgetId: "0f8e7d6c-0000-4000-8000-00000000e0ff" }),
+    ).rejects.toMatchObject({ kind: FailureKind.UNAVAILABLE, reason: "unknown_widget" });
   });
 
   it("never puts the access token in the error", async () => {

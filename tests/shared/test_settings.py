@@ -62,6 +62,7 @@ def test_the_catalogue_names_every_setting_of_the_contract() -> None:
         "REQUIRED_SCOPES",
         "ALLOWED_CLIENT_APP_IDS",
         "CLOCK_SKEW_SECONDS",
+        "CONNECT_WIDGETS",
         "CONNECT_TOKEN_TTL_SECONDS",
         "CONNECT_SEGMENT_ATTRIBUTES",
         "CONNECT_CUSTOMER_ID_CLAIM",
@@ -191,6 +192,7 @@ MALFORMED_VALUES: dict[str, list[str] | str] = {
     "CLOCK_SKEW_SECONDS": ["abc", "-1", "301", "1e3", "1.5", "9" * 5000],
     "CONNECT_WIDGET_ID": "free text in this release (the deployment hook checks the UUID form)",
     "CONNECT_WIDGET_SECRET": ["Sh0rt-K3y"],
+    "CONNECT_WIDGETS": "table-driven in tests/shared/test_widgets.py (every entry rule)",
     "CONNECT_TOKEN_TTL_SECONDS": ["0", "601", "ten", "9" * 5000],
     "CONNECT_SEGMENT_ATTRIBUTES": [
         "{",

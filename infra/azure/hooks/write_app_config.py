@@ -7,6 +7,11 @@ a bounded number of times until the role is effective. What is written, label-le
 
   - every non-empty setting of the APP_CONFIG_SETTINGS deployment output (a JSON object: name -> value);
   - CONNECT_WIDGET_SECRET as a Key Vault reference to CONNECT_WIDGET_SECRET_URI: the key itself stays in Key Vault;
+  - when the azd environment sets CONNECT_WIDGETS (more widgets, a JSON object keyed by widget id): that JSON, and
+    for each widget its `secretSetting` (CONNECT_WIDGET_SECRET_<NAME>) as a Key Vault reference to the secret
+    `connect-widget-secret-<name>` in the same vault, which a person sets with `az keyvault secret set`
+    (docs/deploy.md). Read from the azd environment, not a deployment parameter: azd pastes values into
+    main.parameters.json as raw text, where JSON's quotes would break the file;
   - last, the sentinel key (APP_CONFIG_SENTINEL_KEY, default connect-sso:sentinel) set to this run's time, so a
     function that watches it reloads once, after every other key is in place.
 
@@ -29,6 +34,9 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 WIDGET_SECRET_SETTING = "CONNECT_WIDGET_SECRET"  # noqa: S105 -- a setting name, not a secret
+WIDGETS_SETTING = "CONNECT_WIDGETS"
+# The function's rule for a widget key setting (shared/settings.py, WIDGET_SECRET_SETTING_NAME).
+_WIDGET_SECRET_NAME = re.compile(r"^CONNECT_WIDGET_SECRET_([A-Za-z0-9_]+)$")
 DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
 # A first write waits for the deployer's new role: about six minutes in all before giving up.
 DEFAULT_ATTEMPTS = 12
@@ -73,10 +81,47 @@ def _settings(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
     for name in settings:
         if not _KEY.match(name):
             problems.append(f"APP_CONFIG_SETTINGS holds an invalid key name {name!r}")
-    if WIDGET_SECRET_SETTING in settings:
-        problems.append(f"APP_CONFIG_SETTINGS must not hold {WIDGET_SECRET_SETTING}: it is only a Key Vault reference")
+    for name in sorted(settings):
+        if name == WIDGET_SECRET_SETTING or _WIDGET_SECRET_NAME.match(name):
+            problems.append(f"APP_CONFIG_SETTINGS must not hold {name}: it is only a Key Vault reference")
     # Unset optional settings are left out, so the function applies its own defaults.
     return {name: value for name, value in settings.items() if value.strip()}
+
+
+def widget_secret_name(setting: str) -> str:
+    """The Key Vault secret holding a widget's key: CONNECT_WIDGET_SECRET_SALES_EU -> connect-widget-secret-sales-eu
+    (Key Vault names allow letters, digits and '-')."""
+    match = _WIDGET_SECRET_NAME.match(setting)
+    if match is None:
+        raise ValueError(setting)
+    return "connect-widget-secret-" + match.group(1).lower().replace("_", "-")
+
+
+def _widgets(env: Mapping[str, str], vault: str, problems: list[str]) -> list[KeyValue]:
+    """CONNECT_WIDGETS as written, then one Key Vault reference per widget key setting."""
+    raw = env.get(WIDGETS_SETTING, "").strip()
+    if not raw:
+        return []
+    try:
+        widgets = json.loads(raw)
+    except ValueError:
+        problems.append(f"{WIDGETS_SETTING} is not JSON: a JSON object keyed by widget id")
+        return []
+    if not isinstance(widgets, dict):
+        problems.append(f"{WIDGETS_SETTING} must be a JSON object keyed by widget id")
+        return []
+    references: dict[str, KeyValue] = {}
+    for widget_id, entry in widgets.items():
+        setting = entry.get("secretSetting") if isinstance(entry, dict) else None
+        if not isinstance(setting, str) or not _WIDGET_SECRET_NAME.match(setting):
+            expected = f"{WIDGET_SECRET_SETTING}_<NAME>"
+            problems.append(f"{WIDGETS_SETTING}: widget {widget_id}: secretSetting must be {expected}")
+        elif setting in references:
+            problems.append(f"{WIDGETS_SETTING}: widget {widget_id}: secretSetting {setting} is another widget's")
+        else:
+            uri = f"{vault}/secrets/{widget_secret_name(setting)}"
+            references[setting] = KeyValue(setting, uri, key_vault_reference=True)
+    return [KeyValue(WIDGETS_SETTING, json.dumps(widgets, separators=(",", ":"))), *references.values()]
 
 
 def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
@@ -96,10 +141,15 @@ def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
     if not _KEY.match(sentinel):
         problems.append(f"APP_CONFIG_SENTINEL_KEY {sentinel!r} is not a valid App Configuration key")
     settings = _settings(env, problems)
+    if WIDGETS_SETTING in settings:
+        problems.append(f"APP_CONFIG_SETTINGS must not hold {WIDGETS_SETTING}: it comes from the azd environment")
+    vault = "https://" + urlsplit(secret_uri).netloc
+    widgets = _widgets(env, vault, problems)
     if problems:
         raise AppConfigHookError(problems)
     writes = [KeyValue(name, value) for name, value in sorted(settings.items())]
     writes.append(KeyValue(WIDGET_SECRET_SETTING, secret_uri, key_vault_reference=True))
+    writes.extend(widgets)
     writes.append(KeyValue(sentinel, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
     return endpoint, writes
 

@@ -175,3 +175,92 @@ def test_reads_the_outputs_main_bicep_declares():
     outputs = parse_file(MAIN_BICEP)["outputs"]
     assert {"AZURE_APP_CONFIG_ENDPOINT", "APP_CONFIG_SETTINGS", "CONNECT_WIDGET_SECRET_URI"} <= set(outputs)
     assert outputs["APP_CONFIG_SETTINGS"]["type"] == "object"
+
+
+# Several widgets (issue 11): CONNECT_WIDGETS from the azd environment, one Key Vault reference per widget key.
+SALES_ID = "0f8e7d6c-0000-4000-8000-00000000e001"
+SUPPORT_ID = "0f8e7d6c-0000-4000-8000-00000000e002"
+TWO_WIDGETS = {
+    SALES_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SALES", "ttlSeconds": 300, "customAttributes": "department"},
+    SUPPORT_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SUPPORT_EU"},
+}
+
+
+def test_two_widgets_become_app_configuration_keys_and_key_vault_references(fake_az):
+    code, err, calls = run_hook(fake_az, {**AZD_ENV, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)})
+
+    assert code == 0, err
+    keys = [_option(call, "--key") for call in calls]
+    assert keys[-5:] == [
+        "CONNECT_WIDGET_SECRET",
+        "CONNECT_WIDGETS",
+        "CONNECT_WIDGET_SECRET_SALES",
+        "CONNECT_WIDGET_SECRET_SUPPORT_EU",
+        "connect-sso:sentinel",
+    ]
+    written = {_option(call, "--key"): call for call in calls}
+    widgets = written["CONNECT_WIDGETS"]
+    assert widgets[:3] == ["appconfig", "kv", "set"]
+    assert json.loads(_option(widgets, "--value")) == TWO_WIDGETS
+    for setting, secret in [
+        ("CONNECT_WIDGET_SECRET_SALES", "connect-widget-secret-sales"),
+        ("CONNECT_WIDGET_SECRET_SUPPORT_EU", "connect-widget-secret-support-eu"),
+    ]:
+        reference = written[setting]
+        assert reference[:3] == ["appconfig", "kv", "set-keyvault"]
+        assert _option(reference, "--secret-identifier") == f"https://kv-abc123.vault.azure.net/secrets/{secret}"
+        assert "--value" not in reference, "a widget key is never a plain value in App Configuration"
+
+
+def test_the_references_written_for_two_widgets_are_ones_the_function_accepts_and_resolves_by_name():
+    """The hook's plan, read back the way App Configuration serves it, parses into the function's settings."""
+    from shared.app_configuration import parse_key_vault_reference
+    from shared.settings import is_secret_setting
+
+    _, writes = hook.plan({**AZD_ENV, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)}, NOW)
+    references = {item.key: item.value for item in writes if item.key_vault_reference}
+    assert set(references) == {
+        "CONNECT_WIDGET_SECRET",
+        "CONNECT_WIDGET_SECRET_SALES",
+        "CONNECT_WIDGET_SECRET_SUPPORT_EU",
+    }
+    for key, uri in references.items():
+        assert is_secret_setting(key)
+        vault, name, version = parse_key_vault_reference(key, json.dumps({"uri": uri}))
+        assert (vault, version) == ("https://kv-abc123.vault.azure.net", None)
+        assert name.startswith("connect-widget-secret")
+    assert not any(item.key.startswith("CONNECT_WIDGET_SECRET_") for item in writes if not item.key_vault_reference)
+
+
+@pytest.mark.parametrize(
+    ("widgets", "expected"),
+    [
+        ("{not json", "CONNECT_WIDGETS is not JSON"),
+        ("[]", "CONNECT_WIDGETS must be a JSON object"),
+        (json.dumps({SALES_ID: {}}), f"widget {SALES_ID}: secretSetting must be CONNECT_WIDGET_SECRET_<NAME>"),
+        (json.dumps({SALES_ID: {"secretSetting": "SALES_KEY"}}), "secretSetting must be CONNECT_WIDGET_SECRET_<NAME>"),
+        (
+            json.dumps(
+                {
+                    SALES_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_X"},
+                    SUPPORT_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_X"},
+                }
+            ),
+            f"widget {SUPPORT_ID}: secretSetting CONNECT_WIDGET_SECRET_X is another widget's",
+        ),
+    ],
+)
+def test_a_bad_connect_widgets_stops_the_hook_before_any_write(fake_az, widgets, expected):
+    code, err, calls = run_hook(fake_az, {**AZD_ENV, "CONNECT_WIDGETS": widgets})
+    assert code == 1
+    assert expected in err
+    assert calls == []
+
+
+@pytest.mark.parametrize("name", ["CONNECT_WIDGET_SECRET_SALES", "CONNECT_WIDGETS"])
+def test_widget_settings_never_travel_in_the_deployment_output(fake_az, name):
+    settings = json.dumps({**SETTINGS, name: "x"})
+    code, err, calls = run_hook(fake_az, {**AZD_ENV, "APP_CONFIG_SETTINGS": settings})
+    assert code == 1
+    assert f"APP_CONFIG_SETTINGS must not hold {name}" in err
+    assert calls == []
