@@ -16,6 +16,7 @@ from shared.app_configuration import AppConfigurationLoader
 from shared.errors import ServiceUnavailable
 from shared.refreshing import RefreshingValue
 from shared.settings import SETTINGS, ConfigurationError, Settings, effective_values, parse_settings
+from shared.telemetry import CONFIGURATION_LOAD_SPAN, record_configuration_load, traced
 
 APP_CONFIG_REFRESH_SECONDS = 30.0
 APP_CONFIG_COLD_RETRY_SECONDS = 5.0
@@ -46,12 +47,13 @@ class ConfigurationProvider:
         if endpoint:
             self._store = store_loader_factory(endpoint, env_values.get("APP_CONFIG_LABEL"))
         self._state: RefreshingValue[Settings | ConfigurationError] = RefreshingValue(
-            self._load,
+            traced(CONFIGURATION_LOAD_SPAN, self._load),
             name="App Configuration" if endpoint else "settings",
             max_age=APP_CONFIG_REFRESH_SECONDS if endpoint else float("inf"),
             min_gap=APP_CONFIG_REFRESH_SECONDS,
             retry_empty_after=APP_CONFIG_COLD_RETRY_SECONDS,
             clock=clock,
+            on_load=record_configuration_load,
         )
 
     def _load(self) -> Settings | ConfigurationError:

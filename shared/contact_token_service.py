@@ -13,9 +13,11 @@ from shared.claims import map_claims
 from shared.configuration import ConfigurationProvider
 from shared.contact_token import mint_contact_token
 from shared.entra import AccessTokenVerifier, bearer_token, build_rs256_key
+from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
 from shared.openid import OpenIdProvider
 from shared.settings import Settings
+from shared.telemetry import measured_contact_token_request
 
 _log = logging.getLogger(__name__)
 
@@ -62,6 +64,11 @@ class ContactTokenService:
         self._verifier = (settings, verifier)
         return verifier
 
+    def readiness(self) -> Readiness:
+        """What GET /api/health answers (shared/health.py): not a contact-token request, not counted as one."""
+        return readiness(self)
+
+    @measured_contact_token_request
     def issue(self, authorization: str | None) -> IssuedContactToken:
         token = bearer_token(authorization)
         settings = self.configuration.current()
