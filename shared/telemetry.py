@@ -39,6 +39,9 @@ SPAN_NAMES = (REQUEST_SPAN, KEY_FETCH_SPAN, CONFIGURATION_LOAD_SPAN)
 OUTCOME_ISSUED = "issued"
 OUTCOME_ATTRIBUTE = "outcome"
 STATUS_ATTRIBUTE = "http.response.status_code"
+RESULT_ATTRIBUTE = "result"
+REASON_ATTRIBUTE = "reason"
+ATTRIBUTE_NAMES = (OUTCOME_ATTRIBUTE, STATUS_ATTRIBUTE, RESULT_ATTRIBUTE, REASON_ATTRIBUTE)
 # RefreshingValue's load reasons -> the metric's words ("requested" is the unknown-kid refresh).
 KEY_FETCH_REASONS = {"start": "start", "requested": "unknown_kid", "scheduled": "scheduled"}
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
@@ -148,10 +151,13 @@ def _result(ok: bool) -> Literal["success", "failure"]:
 
 def record_key_fetch(reason: str, ok: bool) -> None:
     """RefreshingValue's on_load callback for the signing-key set."""
-    attributes: dict[str, Any] = {"result": _result(ok), "reason": KEY_FETCH_REASONS.get(reason, "other")}
+    attributes: dict[str, Any] = {
+        RESULT_ATTRIBUTE: _result(ok),
+        REASON_ATTRIBUTE: KEY_FETCH_REASONS.get(reason, "other"),
+    }
     _instruments().key_fetches.add(1, attributes)
 
 
 def record_configuration_load(reason: str, ok: bool) -> None:  # noqa: ARG001 - same signature as record_key_fetch
     """RefreshingValue's on_load callback for the configuration."""
-    _instruments().configuration_loads.add(1, {"result": _result(ok)})
+    _instruments().configuration_loads.add(1, {RESULT_ATTRIBUTE: _result(ok)})

@@ -28,6 +28,7 @@ RUNTIME_SETTING_NAMES = {
     "AzureWebJobsStorage__blobServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY",
     "AZURE_CLIENT_ID",
 }
 # Derived by main.bicep from what it creates; not offered as optional overrides.
