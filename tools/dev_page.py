@@ -206,18 +206,19 @@ def serve_page(
     *,
     port: int = 0,
     root: Path | None = None,
+    header_overrides: Mapping[str, str] | None = None,
 ) -> Iterator[PageServer]:
     """Serves the development build on http://localhost:<port>/ with `config` as config.json.
 
     `config` is a mapping (served as JSON, and used for the CSP) or raw bytes (tests of a broken config.json;
-    the CSP then allows only the page itself).
+    the CSP then allows only the page itself). `header_overrides` replace response headers (a broken deployment).
     """
     root = root or build_development_page()
     if isinstance(config, bytes):
         body, policy_source = config, development_config("https://localhost", "http://localhost/")
     else:
         body, policy_source = json.dumps(config, indent=2).encode(), config
-    headers = static_web_app_headers(content_security_policy(policy_source))
+    headers = {**static_web_app_headers(content_security_policy(policy_source)), **(header_overrides or {})}
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, body, headers))
     server.daemon_threads = True
     actual_port = server.server_address[1]
