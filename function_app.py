@@ -17,7 +17,7 @@ import azure.functions as func
 
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
 from shared.errors import ContactTokenError
-from shared.routes import CONTACT_TOKEN_ROUTE
+from shared.routes import CONTACT_TOKEN_ROUTE, HEALTH_ROUTE
 
 ROUTE = CONTACT_TOKEN_ROUTE
 PROBLEM_TYPE_PREFIX = "urn:connect-sso:error:"
@@ -49,6 +49,14 @@ def aws_connect_jwt(req: func.HttpRequest, context: func.Context) -> func.HttpRe
             context.invocation_id,
         )
     return _success_response(issued, req.headers.get("Accept"))
+
+
+@app.route(route=HEALTH_ROUTE, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def health(req: func.HttpRequest) -> func.HttpResponse:  # noqa: ARG001 - the host binds `req` by name
+    """Readiness for availability tests and the doctor: 200 ready, or 503 with Retry-After and reason codes."""
+    readiness = contact_token_service().readiness()
+    headers = {**COMMON_HEADERS, **readiness.headers}
+    return func.HttpResponse(readiness.body, status_code=readiness.status, mimetype="application/json", headers=headers)
 
 
 def _media_ranges(accept: str) -> Iterator[tuple[str, float]]:

@@ -26,6 +26,7 @@ from shared.settings import (
     select_settings,
     store_setting_problems,
 )
+from shared.telemetry import CONFIGURATION_LOAD_SPAN, record_configuration_load, traced
 
 APP_CONFIG_REFRESH_SECONDS = 30.0  # the default; APP_CONFIG_REFRESH_SECONDS in the environment moves it
 APP_CONFIG_COLD_RETRY_SECONDS = 5.0
@@ -66,12 +67,13 @@ class ConfigurationProvider:
         self._store: StoreLoader | None = store_loader_factory(options) if options else None
         interval = float(options.refresh_seconds) if options else APP_CONFIG_REFRESH_SECONDS
         self._state: RefreshingValue[Settings | ConfigurationError] = RefreshingValue(
-            self._load,
+            traced(CONFIGURATION_LOAD_SPAN, self._load),
             name="App Configuration" if options else "settings",
             max_age=interval if options else float("inf"),
             min_gap=interval,
             retry_empty_after=APP_CONFIG_COLD_RETRY_SECONDS,
             clock=clock,
+            on_load=record_configuration_load,
         )
 
     def _load(self) -> Settings | ConfigurationError:

@@ -14,8 +14,10 @@ from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_
 from shared.contact_token import mint_contact_token
 from shared.entra import TokenVerification, bearer_token
 from shared.errors import ContactTokenError, UnknownWidget
+from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
 from shared.settings import is_guid
+from shared.telemetry import measured_contact_token_request
 
 _log = logging.getLogger(__name__)
 
@@ -77,6 +79,13 @@ class ContactTokenService:
         self._configuration.join_background(timeout)
         self._verification.join_background(timeout)
 
+    def readiness(self) -> Readiness:
+        """What GET /api/health answers (shared/health.py): not a contact-token request, not counted as one."""
+        return readiness(
+            self._configuration.current, lambda settings: self._verification.provider(settings.entra).warm()
+        )
+
+    @measured_contact_token_request
     def issue(self, authorization: str | None, widget_id: str | None = None) -> IssuedContactToken:
         """`widget_id`: the request's `widgetId` (None: the default widget). Credentials are checked first, so
         an anonymous caller learns nothing about which widgets exist."""

@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from shared.errors import InvalidToken, ServiceUnavailable
 from shared.http_json import FetchError, JsonFetcher, check_url
 from shared.refreshing import RefreshingValue
+from shared.telemetry import KEY_FETCH_SPAN, record_key_fetch, traced
 
 K = TypeVar("K")
 _log = logging.getLogger(__name__)
@@ -95,16 +96,18 @@ class OpenIdProvider(Generic[K]):
         self._build_key = build_key
         self._fetcher = fetcher or JsonFetcher()
         self._state: RefreshingValue[ProviderState[K]] = RefreshingValue(
-            self._fetch,
+            traced(KEY_FETCH_SPAN, self._fetch),
             name=f"signing keys of {metadata_url}",
             max_age=KEY_SET_MAX_AGE_SECONDS,
             min_gap=UNKNOWN_KID_MIN_GAP_SECONDS,
             retry_empty_after=COLD_RETRY_SECONDS,
             clock=clock,
+            on_load=record_key_fetch,
         )
 
-    def warm(self) -> None:
-        self._state.get()
+    def warm(self) -> bool:
+        """Loads the key set if there is none yet (never more than a request would); True when keys are held."""
+        return self._state.get() is not None
 
     def join_background(self, timeout: float = 10.0) -> None:
         self._state.join_background(timeout)

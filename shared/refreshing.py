@@ -36,8 +36,10 @@ class RefreshingValue(Generic[T]):
         min_gap: float,
         retry_empty_after: float,
         clock: Callable[[], float] = time.monotonic,
+        on_load: Callable[[LoadReason, bool], None] | None = None,
     ) -> None:
         self._load = load
+        self._on_load = on_load  # told (reason, succeeded) after each load attempt: telemetry
         self._name = name
         self._max_age = max_age
         self._min_gap = min_gap
@@ -112,9 +114,15 @@ class RefreshingValue(Generic[T]):
             except Exception as error:
                 state = "keeping the last good value" if self._value is not None else "nothing cached yet"
                 _log.warning("%s could not be loaded (%s load: %s); %s", self._name, reason, error, state)
+                self._loaded(reason, ok=False)
                 return
             self._value = value
             self._loaded_at = self._clock()
+            self._loaded(reason, ok=True)
+
+    def _loaded(self, reason: LoadReason, *, ok: bool) -> None:
+        if self._on_load is not None:
+            self._on_load(reason, ok)
 
     def _scheduled_refresh(self) -> None:
         self._load_once("scheduled", gap=self._min_gap, since=lambda: self._attempted_at)

@@ -8,3 +8,5 @@ from __future__ import annotations
 ROUTE_PREFIX = "api"  # host.json extensions.http.routePrefix
 CONTACT_TOKEN_ROUTE = "AWSConnectJWT"  # noqa: S105 - a route (the .NET service's, for a drop-in replacement)
 CONTACT_TOKEN_PATH = f"/{ROUTE_PREFIX}/{CONTACT_TOKEN_ROUTE}"
+HEALTH_ROUTE = "health"  # readiness for availability tests and the doctor
+HEALTH_PATH = f"/{ROUTE_PREFIX}/{HEALTH_ROUTE}"

@@ -11,8 +11,9 @@ from tools.testkit.fake_entra import FakeEntra, running_fake_entra
 from tools.testkit.tokens import SigningKey
 
 # Whole-suite log check: every log record of the run is scanned for tokens, signatures and secrets.
+# The same for every metric attribute and span attribute (the OpenTelemetry SDK's in-memory reader/exporter).
 # pytester: tests/security/test_log_hygiene.py runs a separate pytest to prove a leaking run fails.
-pytest_plugins = ("tests.security.log_hygiene", "pytester")
+pytest_plugins = ("tests.security.log_hygiene", "tests.security.telemetry_hygiene", "pytester")
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,9 @@ def test_requirements_hold_runtime_packages_only() -> None:
     }
     assert {"azure-functions", "python-jose", "requests", "azure-identity", "azure-appconfiguration"} <= runtime
     assert not runtime & {"pytest", "pyjwt", "ruff", "hypothesis", "playwright", "checkov", "cfn-lint"}
+    # The worker brings the OpenTelemetry SDK with the Azure Monitor distro; the app pins only the API it imports.
+    assert {"azure-monitor-opentelemetry", "opentelemetry-api"} <= runtime
+    assert "opentelemetry-sdk" not in runtime
     assert "python-jose[cryptography]==3.5.0" in (ROOT / "requirements.txt").read_text()
 
 

@@ -216,12 +216,13 @@ def serve_page(
     port: int = 0,
     root: Path | None = None,
     headers: Mapping[str, str] | None = None,
+    header_overrides: Mapping[str, str] | None = None,
 ) -> Iterator[PageServer]:
     """Serves the development build on http://localhost:<port>/ with `config` as config.json.
 
     `config` is a mapping (served as JSON, and used for the CSP) or raw bytes (tests of a broken config.json;
     the CSP then allows only the page itself). `headers` replaces the computed ones (regression tests of an
-    older policy).
+    older policy); `header_overrides` replace single headers (a broken deployment).
     """
     root = root or build_development_page()
     if isinstance(config, bytes):
@@ -229,6 +230,7 @@ def serve_page(
     else:
         body, policy_source = json.dumps(config, indent=2).encode(), config
     served_headers = dict(headers) if headers is not None else static_web_app_headers(policy_source)
+    served_headers.update(header_overrides or {})
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, body, served_headers))
     with serving_in_background(server, "dev-page"):
         actual_port = server.server_address[1]

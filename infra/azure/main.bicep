@@ -114,6 +114,9 @@ param functionAlwaysReadyInstances int = 1
 @maxValue(1000)
 param functionHttpPerInstanceConcurrency int = 16
 
+@description('Comma-separated e-mail addresses the operations alerts notify; empty: alerts fire without notification.')
+param alertEmailAddresses string = ''
+
 // The optional settings the function reads (shared/settings.py). Sealed: a misspelt name fails at build time.
 // Settings this template derives itself (Entra ids, widget id, scope, allowed client, secret) are not in it.
 @sealed()
@@ -337,6 +340,30 @@ module functionApp 'modules/function-app.bicep' = {
     instanceMemoryMB: functionInstanceMemoryMB
     alwaysReadyInstanceCount: functionAlwaysReadyInstances
     httpPerInstanceConcurrency: functionHttpPerInstanceConcurrency
+  }
+}
+
+// Operations (docs/operations.md): availability test on /api/health, alert rules, action group, workbook.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    functionHostName: functionApp.outputs.defaultHostname
+    location: location
+    tags: tags
+    namePrefix: 'connect-sso-${resourceToken}'
+    alertEmailAddresses: alertEmailAddresses
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
   }
 }
 

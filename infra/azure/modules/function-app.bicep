@@ -163,6 +163,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'ClientId=${identityClientId};Authorization=AAD'
         }
+        // host.json telemetryMode OpenTelemetry: the Python worker configures the Azure Monitor exporter itself.
+        {
+          name: 'PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY'
+          value: 'true'
+        }
         // Everything else (Entra ids, widget id, the widget secret reference) lives in App Configuration.
         {
           name: 'APP_CONFIG_ENDPOINT'

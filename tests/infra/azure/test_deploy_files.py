@@ -136,6 +136,7 @@ def _funcignore_matches(paths: list[str]) -> set[str]:
         "static_spa/node_modules/x/index.js",
         "bench/run.py",
         "tools/local_runner.py",
+        "connect_sso_admin/doctor/cli.py",
         "local.settings.json",
         "shared/__pycache__/entra.cpython-311.pyc",
         ".azure/dev/.env",

@@ -1,0 +1,31 @@
+"""One entry point for the operator commands.
+
+python -m connect_sso_admin doctor ...      check a deployment end to end (docs/operations.md)
+python -m connect_sso_admin agent-sso ...   agent and administrator SAML SSO (docs/agent-sso.md)
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+USAGE = __doc__.strip() + "\n\n`python -m connect_sso_admin COMMAND --help` tells more.\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "doctor":
+        from connect_sso_admin.doctor.cli import main as doctor
+
+        return doctor(rest)
+    if command == "agent-sso":
+        # The agent-SSO commands still live in tools/agent_sso; they move into this package later.
+        from tools.agent_sso.cli import main as agent_sso
+
+        return agent_sso(rest)
+    sys.stderr.write(f"unknown command {command!r}\n\n{USAGE}")
+    return 2

@@ -1,0 +1,1 @@
+"""The doctor: one command that checks a real deployment end to end (docs/operations.md, The doctor)."""

@@ -1,0 +1,126 @@
+"""The function: ready, the right challenges, CORS for the page, no caching. Never sends a real token."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import requests
+
+from connect_sso_admin.doctor.report import Result, failed, passed, skipped
+from connect_sso_admin.doctor.target import Target, unreachable
+
+
+def _segment(value: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+# Shaped like a JWT with alg "none": refused before any key is looked up, so it never makes the function refresh
+# its keys (an unknown kid would). Signed by nobody; not a secret.
+MALFORMED_TOKEN = f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment({'doctor': True})}.bm90LXNpZ25lZA"
+NO_STORE_ACTION = "answers must carry Cache-Control: no-store: deploy the function from this repository"
+
+
+def check_function(target: Target) -> list[Result]:
+    names = ("function.health", "function.no-token", "function.cors", "function.bad-token")
+    if not target.function_url:
+        return [skipped(name, "no --function-url given and no valid config.json") for name in names]
+    health = _health(target, target.health_url or "")
+    if health.status.value == "FAIL" and health.reason.startswith("no answer"):
+        return [health, *(skipped(name, "the function does not answer") for name in names[1:])]
+    url = target.function_url
+    return [health, _no_token(target, url), _cors(target, url), _bad_token(target, url)]
+
+
+def _health(target: Target, url: str) -> Result:
+    try:
+        response = target.get(url)
+    except requests.RequestException as error:
+        return failed(
+            "function.health", unreachable(url, error), "is the function running and deployed? (azd deploy api)"
+        )
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code == 200 and body.get("status") == "ready":
+        return passed("function.health", f"{url} is ready")
+    if response.status_code == 503:
+        reasons = ", ".join(body.get("reasons", [])) or "no reason given"
+        return failed(
+            "function.health",
+            f"not ready (503): {reasons}",
+            "see docs/operations.md#503-signing-keys-or-configuration-unavailable",
+        )
+    return failed(
+        "function.health",
+        f"{url} answered HTTP {response.status_code}",
+        "deploy this version of the function (it has GET /api/health)",
+    )
+
+
+def _no_store(response: requests.Response) -> bool:
+    return "no-store" in response.headers.get("Cache-Control", "").lower()
+
+
+def _no_token(target: Target, url: str) -> Result:
+    try:
+        response = target.get(url, headers={"Accept": "application/json"})
+    except requests.RequestException as error:
+        return failed("function.no-token", unreachable(url, error))
+    challenge = response.headers.get("WWW-Authenticate")
+    if response.status_code != 401 or challenge != "Bearer":
+        return failed(
+            "function.no-token",
+            f"no token got HTTP {response.status_code} with WWW-Authenticate {challenge!r}, not 401 'Bearer'",
+            "is --function-url the contact-token function (…/api/AWSConnectJWT)?",
+        )
+    if not _no_store(response):
+        return failed("function.no-token", "401 without Cache-Control: no-store", NO_STORE_ACTION)
+    return passed("function.no-token", "401 with a bare Bearer challenge, not cached")
+
+
+def _cors(target: Target, url: str) -> Result:
+    origin = target.page_origin
+    if origin is None:
+        return skipped("function.cors", "no --page-url: no origin to test")
+    try:
+        response = target.request(
+            "OPTIONS",
+            url,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+    except requests.RequestException as error:
+        return failed("function.cors", unreachable(url, error))
+    allowed_origin = response.headers.get("Access-Control-Allow-Origin")
+    allowed_headers = response.headers.get("Access-Control-Allow-Headers", "").lower()
+    if allowed_origin not in (origin, "*"):
+        return failed(
+            "function.cors",
+            f"a preflight from {origin} is not allowed (Access-Control-Allow-Origin {allowed_origin!r})",
+            "add the page's origin to the function's CORS (main.bicep customWebOrigins, or the portal: CORS)",
+        )
+    if "authorization" not in allowed_headers and "*" not in allowed_headers:
+        return failed("function.cors", "the preflight does not allow the Authorization header")
+    return passed("function.cors", f"a preflight from {origin} is allowed")
+
+
+def _bad_token(target: Target, url: str) -> Result:
+    try:
+        response = target.get(url, headers={"Authorization": f"Bearer {MALFORMED_TOKEN}"})
+    except requests.RequestException as error:
+        return failed("function.bad-token", unreachable(url, error))
+    challenge = response.headers.get("WWW-Authenticate", "")
+    if response.status_code != 401 or 'error="invalid_token"' not in challenge:
+        return failed(
+            "function.bad-token",
+            f'a bad token got HTTP {response.status_code}, not 401 with error="invalid_token"',
+            "is --function-url the contact-token function?",
+        )
+    if not _no_store(response):
+        return failed("function.bad-token", "401 without Cache-Control: no-store", NO_STORE_ACTION)
+    return passed("function.bad-token", "a bad token gets 401 invalid_token, not cached")

@@ -1,0 +1,62 @@
+"""Readiness for GET /api/health: is the configuration valid and are the signing keys loaded?
+
+It asks exactly what a contact-token request would ask (the configuration in force, the key set), so it may
+trigger the same first load a request would and never more: once warm, a health call makes no network call.
+The answer names reasons by error code only: no setting value, no widget id, no secret.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shared.errors import ServiceUnavailable
+from shared.openid import COLD_RETRY_SECONDS
+from shared.settings import Settings
+
+READY = "ready"
+NOT_READY = "unavailable"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    reasons: tuple[str, ...] = ()
+    retry_after_seconds: int = 0
+    checks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return not self.reasons
+
+    @property
+    def status(self) -> int:
+        return 200 if self.ready else 503
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.ready else {"Retry-After": str(self.retry_after_seconds)}
+
+    @property
+    def body(self) -> str:
+        document: dict[str, object] = {"status": READY if self.ready else NOT_READY, "checks": self.checks}
+        if not self.ready:
+            document["reasons"] = list(self.reasons)
+        return json.dumps(document)
+
+
+def readiness(current_settings: Callable[[], Settings], keys_loaded: Callable[[Settings], bool]) -> Readiness:
+    """`current_settings` as a request gets them (raising 503s); `keys_loaded` loads the keys as a request would."""
+    try:
+        settings = current_settings()
+    except ServiceUnavailable as error:
+        return Readiness(
+            (error.code,), error.retry_after_seconds, {"configuration": error.code, "signingKeys": "not_checked"}
+        )
+    if not keys_loaded(settings):
+        return Readiness(
+            ("signing_keys_unavailable",),
+            int(COLD_RETRY_SECONDS) + 1,
+            {"configuration": "ok", "signingKeys": "signing_keys_unavailable"},
+        )
+    return Readiness(checks={"configuration": "ok", "signingKeys": "ok"})
