@@ -23,8 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return doctor(rest)
     if command == "agent-sso":
-        # The agent-SSO commands still live in tools/agent_sso; they move into this package later.
-        from tools.agent_sso.cli import main as agent_sso
+        from connect_sso_admin.agent_sso.cli import main as agent_sso
 
         return agent_sso(rest)
     sys.stderr.write(f"unknown command {command!r}\n\n{USAGE}")

@@ -1,4 +1,5 @@
-"""The agent-SSO side, with the agent-SSO tool's own checks (tools/agent_sso): metadata, relay state, user names."""
+"""The agent-SSO side, with the agent-SSO command's own checks (connect_sso_admin/agent_sso): metadata, relay
+state, user names."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import requests
 
+from connect_sso_admin.agent_sso import metadata, relay_state, usernames
+from connect_sso_admin.agent_sso.aws_names import ConnectInstance, InvalidName
+from connect_sso_admin.agent_sso.findings import Level
 from connect_sso_admin.doctor.report import Result, failed, passed, skipped, warned
 from connect_sso_admin.doctor.target import Target, unreachable
-from tools.agent_sso import metadata, relay_state, usernames
-from tools.agent_sso.aws_names import ConnectInstance, InvalidName
-from tools.agent_sso.findings import Level
 
 MAX_METADATA_BYTES = 4 * metadata.IAM_MAX_CHARACTERS
 

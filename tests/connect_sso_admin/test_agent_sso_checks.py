@@ -1,5 +1,5 @@
-"""The doctor's agent-SSO checks call the agent-SSO tool's own checks (tools/agent_sso), and the one entry point
-dispatches `agent-sso` to that tool's command line."""
+"""The doctor's agent-SSO checks call the agent-SSO command's own checks (connect_sso_admin/agent_sso), and the one
+entry point dispatches `agent-sso` to that tool's command line."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from connect_sso_admin.doctor.agent_sso import check_agent_sso
 from connect_sso_admin.doctor.cli import main as doctor_main
 from connect_sso_admin.doctor.report import Status
 from connect_sso_admin.doctor.target import Target
-from tests.tools.agent_sso.saml_fixtures import certificate_b64, metadata_xml
+from tests.connect_sso_admin.agent_sso.saml_fixtures import certificate_b64, metadata_xml
 from tools.paths import REPO_ROOT
 
 INSTANCE_ARN = "arn:aws:connect:eu-west-2:111122223333:instance/00000000-0000-4000-8000-000000000001"

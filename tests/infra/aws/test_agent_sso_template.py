@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from connect_sso_admin.agent_sso.metadata import check_metadata
+from connect_sso_admin.agent_sso.render import BASE_TEMPLATE, ExistingProvider, NewProvider, StackSettings, render
+from tests.connect_sso_admin.agent_sso.saml_fixtures import certificate_b64, metadata_xml, rsa_key
 from tests.support.iac_tools import iac_tool
-from tests.tools.agent_sso.saml_fixtures import certificate_b64, metadata_xml, rsa_key
-from tools.agent_sso.metadata import check_metadata
-from tools.agent_sso.render import BASE_TEMPLATE, ExistingProvider, NewProvider, StackSettings, render
 
 # Reviewed checkov skip list: check id -> why it does not apply. Empty: every check passes as is.
 CHECKOV_SKIPS: dict[str, str] = {}

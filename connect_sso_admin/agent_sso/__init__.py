@@ -2,5 +2,5 @@
 
 Checks IdP federation metadata and Connect user names, renders the CloudFormation template in infra/aws/,
 prints relay state URLs and configures the Entra ID enterprise application through Microsoft Graph.
-Run ``python -m tools.agent_sso --help``.
+Run ``python -m connect_sso_admin agent-sso --help``.
 """

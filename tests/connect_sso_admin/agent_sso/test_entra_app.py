@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.tools.agent_sso.graph_stand_in import FAKE_TOKEN, TENANT_ID, GraphStandIn
-from tools.agent_sso.cli import main
-from tools.agent_sso.entra_app import EntraAppError, EntraAppSpec, configure_enterprise_app, identifier_for
-from tools.agent_sso.graph import GraphClient, GraphError
+from connect_sso_admin.agent_sso.cli import main
+from connect_sso_admin.agent_sso.entra_app import EntraAppError, EntraAppSpec, configure_enterprise_app, identifier_for
+from connect_sso_admin.agent_sso.graph import GraphClient, GraphError
+from tests.connect_sso_admin.agent_sso.graph_stand_in import FAKE_TOKEN, TENANT_ID, GraphStandIn
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 ROLE_CLAIM = "arn:aws:iam::111122223333:role/AmazonConnectSSO,arn:aws:iam::111122223333:saml-provider/EntraAgents"

@@ -16,8 +16,8 @@ from xml.etree.ElementTree import Element
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tools.agent_sso.findings import Finding, Level, has_errors
-from tools.agent_sso.safe_xml import XmlRejected, parse_untrusted_xml
+from connect_sso_admin.agent_sso.findings import Finding, Level, has_errors
+from connect_sso_admin.agent_sso.safe_xml import XmlRejected, parse_untrusted_xml
 
 IAM_MIN_CHARACTERS = 1_000
 IAM_MAX_CHARACTERS = 10_000_000

@@ -6,7 +6,7 @@ with one of these relay states, and the Connect federation page signs the user i
 
 from collections.abc import Sequence
 
-from tools.agent_sso.aws_names import InvalidName, partition_of, require_instance_id, require_region
+from connect_sso_admin.agent_sso.aws_names import InvalidName, partition_of, require_instance_id, require_region
 
 # new_domain=true: AWS's "Update your Amazon Connect domain" guide asks it of every relay state (my.connect.aws).
 ADMIN_DESTINATION = "?new_domain=true"

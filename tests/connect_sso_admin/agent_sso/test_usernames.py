@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.agent_sso.usernames import check_user_names, user_name_problems
+from connect_sso_admin.agent_sso.usernames import check_user_names, user_name_problems
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from tools.agent_sso.graph import GraphClient, GraphError
-from tools.agent_sso.usernames import user_name_problems
+from connect_sso_admin.agent_sso.graph import GraphClient, GraphError
+from connect_sso_admin.agent_sso.usernames import user_name_problems
 
 AWS_GALLERY_TEMPLATE = "Amazon Web Services (AWS)"
 IDENTIFIER = "urn:amazon:webservices"

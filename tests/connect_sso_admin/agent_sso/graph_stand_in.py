@@ -1,7 +1,7 @@
 """A stand-in for Microsoft Graph on 127.0.0.1 that keeps state and records every call.
 
 Microsoft Graph is out of reach from tests, so this server implements just the v1.0 calls that
-tools.agent_sso.entra_app makes, with the behaviours that matter: a bearer token is required, app roles that
+connect_sso_admin.agent_sso.entra_app makes, with the behaviours that matter: a bearer token is required, app roles that
 are enabled cannot be dropped by a PATCH, app role values hold at most 120 characters, a signing certificate's
 display name starts with CN=, collections are paged with @odata.nextLink. Real HTTP, real JSON.
 """

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tools.agent_sso.aws_names import ConnectInstance, InvalidName, provider_arn, role_arn, role_claim_value
-from tools.agent_sso.relay_state import relay_states, reply_urls
+from connect_sso_admin.agent_sso.aws_names import ConnectInstance, InvalidName, provider_arn, role_arn, role_claim_value
+from connect_sso_admin.agent_sso.relay_state import relay_states, reply_urls
 
 INSTANCE = "00000000-0000-0000-0000-000000000000"
 

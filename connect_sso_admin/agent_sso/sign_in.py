@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from tools.agent_sso.graph import TokenCredential
+from connect_sso_admin.agent_sso.graph import TokenCredential
 
 # What entra-app reads and writes (docs/agent-sso.md): the app and its service principal, role assignments, the
 # claims-mapping policy, and the users it assigns.

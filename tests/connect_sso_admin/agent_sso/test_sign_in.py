@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
-from tests.tools.agent_sso.graph_stand_in import FAKE_TOKEN, GraphStandIn
-from tools.agent_sso import sign_in
-from tools.agent_sso.cli import main
-from tools.agent_sso.sign_in import (
+from connect_sso_admin.agent_sso import sign_in
+from connect_sso_admin.agent_sso.cli import main
+from connect_sso_admin.agent_sso.sign_in import (
     REQUIRED_SCOPES,
     DeviceCodeCredential,
     ScopeCheckedCredential,
     SignInError,
     token_permissions,
 )
+from tests.connect_sso_admin.agent_sso.graph_stand_in import FAKE_TOKEN, GraphStandIn
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 ALL_GRANTED = " ".join([*REQUIRED_SCOPES, "openid", "profile"])

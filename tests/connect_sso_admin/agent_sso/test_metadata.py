@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.tools.agent_sso.saml_fixtures import certificate_b64, metadata_xml, rsa_key, weak_rsa_key
-from tools.agent_sso.findings import Level
-from tools.agent_sso.metadata import check_metadata
+from connect_sso_admin.agent_sso.findings import Level
+from connect_sso_admin.agent_sso.metadata import check_metadata
+from tests.connect_sso_admin.agent_sso.saml_fixtures import certificate_b64, metadata_xml, rsa_key, weak_rsa_key
 
 NOW = datetime.now(UTC)
 

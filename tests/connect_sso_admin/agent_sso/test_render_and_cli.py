@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import yaml
 
-from tests.tools.agent_sso.saml_fixtures import certificate_b64, metadata_xml, weak_rsa_key
-from tools.agent_sso.cli import main
-from tools.agent_sso.metadata import check_metadata
-from tools.agent_sso.relay_state import relay_states
-from tools.agent_sso.render import (
+from connect_sso_admin.agent_sso.cli import main
+from connect_sso_admin.agent_sso.metadata import check_metadata
+from connect_sso_admin.agent_sso.relay_state import relay_states
+from connect_sso_admin.agent_sso.render import (
     BASE_TEMPLATE,
     ExistingProvider,
     NewProvider,
@@ -19,6 +18,7 @@ from tools.agent_sso.render import (
     StackSettings,
     render,
 )
+from tests.connect_sso_admin.agent_sso.saml_fixtures import certificate_b64, metadata_xml, weak_rsa_key
 
 NOW = datetime.now(UTC)
 INSTANCE = "0a1b2c3d-0000-4000-8000-00000000abcd"

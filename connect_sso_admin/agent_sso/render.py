@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.agent_sso.aws_names import (
+from connect_sso_admin.agent_sso.aws_names import (
     provider_account,
     require_account,
     require_instance_id,
@@ -22,9 +22,9 @@ from tools.agent_sso.aws_names import (
     require_region,
     require_role_name,
 )
-from tools.agent_sso.cfn_yaml import dump_template, load_template
-from tools.agent_sso.findings import Finding, Level
-from tools.agent_sso.metadata import MetadataReport
+from connect_sso_admin.agent_sso.cfn_yaml import dump_template, load_template
+from connect_sso_admin.agent_sso.findings import Finding, Level
+from connect_sso_admin.agent_sso.metadata import MetadataReport
 
 BASE_TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "aws" / "agent-sso.yaml"
 ROLE = "ConnectFederationRole"
@@ -130,7 +130,7 @@ def _provider_resource(provider: NewProvider) -> dict[str, Any]:
         "Properties": {
             "Name": provider.name,
             "SamlMetadataDocument": provider.metadata.document,
-            "Tags": [{"Key": "managed-by", "Value": "connect-sso tools.agent_sso render"}],
+            "Tags": [{"Key": "managed-by", "Value": "connect-sso connect_sso_admin.agent_sso render"}],
         },
     }
 
@@ -196,7 +196,8 @@ def render(base_text: str, providers: list[Provider], settings: StackSettings) -
     template.setdefault("Metadata", {})["ConnectSsoProviders"] = [_provider_summary(p) for p in providers]
 
     header = (
-        "# Rendered by `python -m tools.agent_sso render` from infra/aws/agent-sso.yaml (read its header).\n"
+        "# Rendered by `python -m connect_sso_admin agent-sso render` from infra/aws/agent-sso.yaml\n"
+        "# (read its header).\n"
         "# Do not edit: change the inputs and render again. Deploy with CAPABILITY_NAMED_IAM.\n"
     )
     text = header + dump_template(template)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m tools.agent_sso <command> --help``."""
+"""Command line: ``python -m connect_sso_admin agent-sso <command> --help``."""
 
 import argparse
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from tools.agent_sso import aws_names, entra_app, metadata, relay_state, render, sign_in, usernames
-from tools.agent_sso.graph import GRAPH_V1, GraphClient, GraphError, TokenCredential
-from tools.agent_sso.safe_xml import XmlRejected
+from connect_sso_admin.agent_sso import aws_names, entra_app, metadata, relay_state, render, sign_in, usernames
+from connect_sso_admin.agent_sso.graph import GRAPH_V1, GraphClient, GraphError, TokenCredential
+from connect_sso_admin.agent_sso.safe_xml import XmlRejected
 
 DESCRIPTION = """\
 Agent and administrator SAML single sign-on into Amazon Connect, as code.
@@ -49,7 +49,9 @@ EXAMPLES = {
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m tools.agent_sso", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m connect_sso_admin agent-sso",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
