@@ -39,6 +39,13 @@ param connectWidgetId string
 @secure()
 param connectWidgetSecret string = ''
 
+@description('''Security keys of the further widgets (CONNECT_WIDGETS), by the setting that names each key:
+{"CONNECT_WIDGET_SECRET_SALES": "<key>"}. Optional: each goes into Key Vault as connect-widget-secret-<name>, the
+secret the postprovision hook's reference points at; a widget left out keeps the key it has (set it with
+`az keyvault secret set`, docs/deploy.md). Never in a file, an output or the App Configuration store.''')
+@secure()
+param connectWidgetSecrets object = {}
+
 @description('Client id of an existing API app registration (exposing api://<client id>/JWT.Read); empty: create it with Microsoft Graph.')
 param existingApiClientId string = ''
 
@@ -205,6 +212,7 @@ module keyVault 'modules/key-vault.bicep' = {
     tags: tags
     widgetSecretName: widgetSecretName
     widgetSecretValue: connectWidgetSecret
+    additionalWidgetSecrets: connectWidgetSecrets
     functionPrincipalId: identity.outputs.principalId
     secretsOfficerPrincipalId: keyVaultSecretsOfficerId
     secretsOfficerPrincipalType: keyVaultSecretsOfficerType

@@ -21,6 +21,11 @@ param widgetSecretName string
 @secure()
 param widgetSecretValue string = ''
 
+@description('''Keys of the further widgets by setting name (CONNECT_WIDGET_SECRET_<NAME>); each is stored as
+connect-widget-secret-<name> (lower case, `_` as `-`), as infra/azure/hooks/write_app_config.py references it.''')
+@secure()
+param additionalWidgetSecrets object = {}
+
 @description('Principal id of the function identity, which gets Key Vault Secrets User (read secret values only).')
 param functionPrincipalId string
 
@@ -82,6 +87,18 @@ resource widgetSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empt
     contentType: 'text/plain'
   }
 }
+
+// CONNECT_WIDGET_SECRET_ is 22 characters: what follows names the widget's secret (leave a widget out to keep its key).
+resource additionalWidgetSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
+  for entry in items(additionalWidgetSecrets): {
+    parent: vault
+    name: 'connect-widget-secret-${toLower(replace(substring(entry.key, 22), '_', '-'))}'
+    properties: {
+      value: entry.value
+      contentType: 'text/plain'
+    }
+  }
+]
 
 // Scoped to the vault, not the secret: the secret may be created after provisioning, and this vault holds nothing else.
 resource functionSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
