@@ -17,6 +17,7 @@ from connect_sso_admin.doctor.function import check_function
 from connect_sso_admin.doctor.identity import check_identity
 from connect_sso_admin.doctor.page import check_page
 from connect_sso_admin.doctor.report import Result, Status, print_table
+from connect_sso_admin.doctor.sign_in import device_code_source
 from connect_sso_admin.doctor.target import Target
 
 DESCRIPTION = """\
@@ -44,6 +45,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="an access token for the API (prefer --token-env: arguments are visible)")
     p.add_argument("--token-env", metavar="NAME", help="environment variable holding the access token")
     p.add_argument("--widget-secret-env", metavar="NAME", help="environment variable holding the widget key")
+    p.add_argument("--widget-secret", help="the widget key (prefer --widget-secret-env: arguments are visible)")
+    p.add_argument("--device-code", action="store_true", help="sign in with MSAL's device code flow for a token")
+    p.add_argument("--client-id", help="with --device-code: the page's client id (default: its msal.clientId)")
+    p.add_argument("--scope", help="with --device-code: the API scope (default: the page's msal.apiScope)")
     p.add_argument("--widget-id", help="expected contact-token sub (default: the page's widget.widgetId)")
     p.add_argument("--ca-bundle", type=Path, help="CA certificates to trust (a self-signed development provider)")
     p.add_argument("--saml-metadata", action="append", default=[], metavar="FILE_OR_URL", help="repeatable")
@@ -93,6 +98,12 @@ def target_from(args: argparse.Namespace) -> Target:
     target.token = args.token or (os.environ.get(args.token_env) if args.token_env else None)
     if args.widget_secret_env:
         target.widget_secret = os.environ.get(args.widget_secret_env) or None
+    elif args.widget_secret:
+        target.widget_secret = args.widget_secret
+    if args.device_code and target.token is None:
+        target.token_source = device_code_source(  # type: ignore[attr-defined]
+            args.client_id, args.scope, lambda: target.page_config, sys.stderr
+        )
     target.saml_metadata = list(args.saml_metadata)
     target.saml_warn_days = args.saml_metadata_warn_days
     target.users = list(args.user)
