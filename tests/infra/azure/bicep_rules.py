@@ -197,17 +197,40 @@ def key_vault_problems(parsed: dict[str, Any]) -> list[str]:
         problems.append("enablePurgeProtection must default to true")
     if vault.get("properties.accessPolicies"):
         problems.append("access policies are set: the vault must be RBAC-only")
+    secure = secure_parameters(parsed)
     for secret in resources(parsed).values():
         if secret.type == "Microsoft.KeyVault/vaults/secrets":
-            secure = secure_parameters(parsed)
-            if secret.get("properties.value") not in secure:
+            looped = _looped_secure_parameter(parsed, secret.symbol)
+            value = secret.get("properties.value")
+            if looped is not None:
+                # [for entry in items(<secure object>): ...]: only the widgets given are written, none emptied.
+                from_secure = looped in secure and value == _ENTRY_VALUE
+            else:
+                from_secure = isinstance(value, str) and value in secure
+                if secret.condition is None:
+                    problems.append(f"secret {secret.symbol} is unconditional: an empty value would overwrite the key")
+            if not from_secure:
                 problems.append(f"secret {secret.symbol} takes its value from something other than a @secure() param")
             if not secret.get("properties.contentType"):
                 problems.append(f"secret {secret.symbol} has no contentType")
-            if secret.condition is None:
-                problems.append(f"secret {secret.symbol} is unconditional: an empty value would overwrite the key")
     problems += audit_log_problems(parsed, vault.symbol)
     return problems
+
+
+_ENTRY_VALUE = {"operator": {"type": "property_accessor", "operands": {"operand_1": "entry", "operand_2": "value"}}}
+
+
+def _looped_secure_parameter(parsed: dict[str, Any], symbol: str) -> str | None:
+    """The parameter a `[for entry in items(<param>): ...]` resource iterates, or None for a plain resource."""
+    loop = (parsed.get("resources") or {}).get(symbol, {}).get("config", {}).get("loop_type")
+    if not isinstance(loop, dict):
+        return None
+    array = loop.get("detail", {}).get("array_name", {})
+    function = array.get("function", {}) if isinstance(array, dict) else {}
+    if function.get("type") != "items":
+        return None
+    argument = function.get("parameters", {}).get("arg_1")
+    return argument if isinstance(argument, str) else None
 
 
 def audit_log_problems(parsed: dict[str, Any], target: str) -> list[str]:

@@ -41,6 +41,10 @@ ACCEPTED_FINDINGS: dict[tuple[str, str], str] = {
     # An expiry date would stop every chat on that date; the key rotates on Amazon Connect's schedule instead
     # (docs/deploy.md, key rotation).
     ("CKV_AZURE_41", "Microsoft.KeyVault/vaults/secrets.widgetSecret"): "rotation, not expiry",
+    (
+        "CKV_AZURE_41",
+        "Microsoft.KeyVault/vaults/secrets.additionalWidgetSecret",
+    ): "rotation, not expiry",
     # False positive: checkov does not look inside conditional resources (`= if (...) {...}`); the secret does
     # set contentType, which test_bicep_security asserts on the parsed file.
     ("CKV_AZURE_114", "Microsoft.KeyVault/vaults/secrets.widgetSecret"): "checkov misses conditional bodies",
