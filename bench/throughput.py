@@ -66,25 +66,33 @@ def _client(url: str, token: str, count: int, latencies: list[float], statuses: 
         connection.close()
 
 
+def warm(url: str, token: str) -> None:
+    """One request before the clock starts, so the keys are fetched and the settings loaded."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", parts.path, headers={"Authorization": f"Bearer {token}"})
+    connection.getresponse().read()
+    connection.close()
+
+
+def run_clients(url: str, token: str, clients: int, total: int) -> Throughput:
+    """`clients` keep-alive clients sending `total` requests between them, all at once."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    deadline = time.monotonic() + MAX_SECONDS
+    threads = [
+        threading.Thread(target=_client, args=(url, token, total // clients, latencies, statuses, deadline))
+        for _ in range(clients)
+    ]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return summary(latencies, time.perf_counter() - start, clients, statuses)
+
+
 def measure(provider: BenchProvider, total: int = 3000, clients: int = 4) -> Throughput:
     with run_function(free_port(), provider.settings, ca_bundle=None) as (url, _process):
-        warm = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10)
-        warm.request("GET", urlsplit(url).path, headers={"Authorization": f"Bearer {provider.token}"})
-        warm.getresponse().read()  # keys fetched before the clock starts
-        warm.close()
-        latencies: list[float] = []
-        statuses: Counter[int] = Counter()
-        deadline = time.monotonic() + MAX_SECONDS
-        threads = [
-            threading.Thread(
-                target=_client, args=(url, provider.token, total // clients, latencies, statuses, deadline)
-            )
-            for _ in range(clients)
-        ]
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - start
-    return summary(latencies, seconds, clients, statuses)
+        warm(url, provider.token)
+        return run_clients(url, provider.token, clients, total)
