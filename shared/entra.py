@@ -12,6 +12,7 @@ import functools
 import logging
 import math
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -247,10 +248,16 @@ class TokenVerification:
         self._monotonic = monotonic
         self._provider: OpenIdProvider[VerificationKey] | None = None
         self._verifier: tuple[EntraPolicy, AccessTokenVerifier] | None = None
+        self._lock = threading.Lock()
 
     def provider(self, policy: EntraPolicy) -> OpenIdProvider[VerificationKey]:
         provider = self._provider
-        if provider is None or provider.metadata_url != policy.metadata_url:
+        if provider is not None and provider.metadata_url == policy.metadata_url:
+            return provider
+        with self._lock:  # the warm-up thread and the first requests must share one key cache
+            provider = self._provider
+            if provider is not None and provider.metadata_url == policy.metadata_url:
+                return provider
             provider = OpenIdProvider(
                 policy.metadata_url, build_rs256_key, fetcher=self._fetcher, clock=self._monotonic
             )

@@ -116,6 +116,10 @@ class RefreshingValue(Generic[T]):
                 _log.warning("%s could not be loaded (%s load: %s); %s", self._name, reason, error, state)
                 self._loaded(reason, ok=False)
                 return
+            finally:
+                # Gaps count from the end of a load: callers that waited out a slow failing load share its result
+                # instead of each starting another one (a dead endpoint must cost a fast 503, not a timeout each).
+                self._attempted_at = self._clock()
             self._value = value
             self._loaded_at = self._clock()
             self._loaded(reason, ok=True)

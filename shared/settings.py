@@ -377,6 +377,9 @@ class _Parser:
 
     def widget(self) -> Widget:
         widget_id = self.required("CONNECT_WIDGET_ID")
+        if widget_id and not is_guid(widget_id.lower()):
+            # Not echoed: a widget key pasted here by mistake must not reach the log.
+            self.problem("CONNECT_WIDGET_ID", "must be the widget's UUID (the 4th argument of the snippet's wrapper)")
         secret = self.secret("CONNECT_WIDGET_SECRET", "is required but not set")
         custom, problems = parse_custom_attributes(self.values.get("SSO_CUSTOM_ATTRIBUTES"))
         for message in problems:
@@ -472,6 +475,10 @@ def segment_attribute_problems(parsed: object) -> list[str]:
             problems.append(f'value of {key!r} must be an object like {{"ValueString": "..."}}')
         elif len(value.get("ValueString", "")) > 1024:
             problems.append(f"ValueString of {key!r} is over 1024 characters")
+    try:  # the contact token is UTF-8: a lone surrogate (JSON allows "\ud800") would fail every request
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append("holds text that is not valid Unicode (an unpaired surrogate)")
     return problems
 
 

@@ -29,12 +29,13 @@ SENTINEL = "connect-sso:sentinel"
 INTERVAL_WALL_SECONDS = 1.05  # just over the provider's 1 s minimum interval
 REGISTRY.register_secret(STORE_SECRET)
 REGISTRY.register_secret(ROTATED_SECRET)
+STORE_WIDGET_ID = "0c0c0c0c-0000-4000-8000-0000000000f1"
 
 
 @pytest.fixture
 def store(azure: AzureStandIns) -> AzureStandIns:
     azure.vault.secrets["connect-widget-secret"] = STORE_SECRET
-    azure.store.set("CONNECT_WIDGET_ID", "widget-from-store")
+    azure.store.set("CONNECT_WIDGET_ID", STORE_WIDGET_ID)
     azure.store.set("SSO_CUSTOM_ATTRIBUTES", "department")
     azure.store.set("UNRELATED_KEY", "ignored")
     azure.store.set_reference("CONNECT_WIDGET_SECRET", azure.vault.secret_uri("connect-widget-secret"))
@@ -64,8 +65,8 @@ def test_without_a_store_the_environment_is_read_once() -> None:
     environ = base_settings("https://login.microsoftonline.com/x/v2.0")
     configuration = ConfigurationProvider(environ)
     assert configuration.current().widget.widget_id == environ["CONNECT_WIDGET_ID"]
-    environ["CONNECT_WIDGET_ID"] = "changed"
-    assert configuration.current().widget.widget_id != "changed"
+    environ["CONNECT_WIDGET_ID"] = "0c0c0c0c-0000-4000-8000-0000000000f5"
+    assert configuration.current().widget.widget_id != "0c0c0c0c-0000-4000-8000-0000000000f5"
 
 
 def test_nothing_is_requested_until_first_use(store: AzureStandIns) -> None:
@@ -75,7 +76,7 @@ def test_nothing_is_requested_until_first_use(store: AzureStandIns) -> None:
 
 def test_store_values_win_and_key_vault_references_resolve(store: AzureStandIns) -> None:
     settings = provider(store, FakeClock(0)).current()
-    assert settings.widget.widget_id == "widget-from-store"
+    assert settings.widget.widget_id == STORE_WIDGET_ID
     assert settings.widget.secret.reveal() == STORE_SECRET
     assert [c.attribute for c in settings.widget.attribute_rules.custom] == ["department"]
     # Bearer tokens from the one credential: App Configuration's audience, then Key Vault's, from its challenge.
@@ -90,25 +91,25 @@ def test_a_store_value_replaces_a_legacy_spelling_in_the_environment(store: Azur
 
 
 def test_the_label_selects_settings(store: AzureStandIns) -> None:
-    store.store.set("CONNECT_WIDGET_ID", "widget-production", label="production")
+    store.store.set("CONNECT_WIDGET_ID", "0c0c0c0c-0000-4000-8000-0000000000f2", label="production")
     settings = provider(store, FakeClock(0), APP_CONFIG_LABEL="production").current()
-    assert settings.widget.widget_id == "widget-production"
+    assert settings.widget.widget_id == "0c0c0c0c-0000-4000-8000-0000000000f2"
     assert {r.query["label"][0] for r in store.store.requests} == {"production"}
 
 
 def test_sentinel_unchanged_costs_one_conditional_request_per_interval_and_no_reload(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
     warmed = time.monotonic()
-    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")  # changed without bumping the sentinel
+    store.store.set("CONNECT_WIDGET_ID", "0c0c0c0c-0000-4000-8000-0000000000f3")  # changed without bumping the sentinel
     for interval in range(1, 4):
         refresh_once(configuration, clock)
         assert store.store.watch_requests(since=warmed) == interval  # one If-None-Match per interval...
         assert store.store.count("/kv/", status=304, since=warmed) == interval  # ...answered 304
     assert store.store.list_requests(since=warmed) == 0  # no reload
     assert store.vault.count(since=warmed) == 0  # secrets are re-read every 600 s, not every interval
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
 
 
 def test_sentinel_bumped_brings_new_values_within_one_interval(store: AzureStandIns) -> None:
@@ -116,10 +117,10 @@ def test_sentinel_bumped_brings_new_values_within_one_interval(store: AzureStand
     configuration = provider(store, clock)
     first = configuration.current()
     warmed = time.monotonic()
-    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")
+    store.store.set("CONNECT_WIDGET_ID", "0c0c0c0c-0000-4000-8000-0000000000f3")
     store.store.set(SENTINEL, "2")
     refresh_once(configuration, clock)
-    assert configuration.current().widget.widget_id == "widget-renamed"
+    assert configuration.current().widget.widget_id == "0c0c0c0c-0000-4000-8000-0000000000f3"
     assert store.store.watch_requests(since=warmed) == 1 and store.store.list_requests(since=warmed) == 1
     assert store.vault.count(since=warmed) == 0  # the reload reuses the cached secret
     assert configuration.current() is not first
@@ -133,16 +134,16 @@ def test_a_request_never_waits_for_a_refresh(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
     configuration.current()
-    store.store.set("CONNECT_WIDGET_ID", "widget-renamed")
+    store.store.set("CONNECT_WIDGET_ID", "0c0c0c0c-0000-4000-8000-0000000000f3")
     store.store.set(SENTINEL, "2")
     store.store.faults.delay_seconds = 1.0
     next_interval(clock)
-    assert configuration.current().widget.widget_id == "widget-from-store"  # answered while the refresh starts
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID  # answered while the refresh starts
     background = [t for t in threading.enumerate() if t.name == "refresh App Configuration"]
     assert background and background[0].is_alive()  # the store is still answering it
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
     configuration.join_background()
-    assert configuration.current().widget.widget_id == "widget-renamed"
+    assert configuration.current().widget.widget_id == "0c0c0c0c-0000-4000-8000-0000000000f3"
 
 
 def test_secrets_are_re_read_every_secret_refresh_interval(store: AzureStandIns) -> None:
@@ -162,7 +163,7 @@ def test_paging_over_more_than_100_settings(store: AzureStandIns) -> None:
         store.store.set(f"other-app:setting-{index:03}", "x")
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
     pages = [r for r in store.store.requests if r.path == "/kv"]
     assert [r.query.get("after", [None])[0] for r in pages] == [None, "100", "200"]
     warmed = time.monotonic()
@@ -174,17 +175,17 @@ def test_paging_over_more_than_100_settings(store: AzureStandIns) -> None:
 def test_an_unreachable_store_after_warm_up_keeps_the_last_good_values(store: AzureStandIns) -> None:
     clock = FakeClock(0)
     configuration = provider(store, clock)
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
     store.store.faults.mode = "down"
     for _interval in range(2):
         since = time.monotonic()
         refresh_once(configuration, clock)
-        assert configuration.current().widget.widget_id == "widget-from-store"
+        assert configuration.current().widget.widget_id == STORE_WIDGET_ID
         assert store.store.count(since=since) == 3  # one attempt per interval: the request and 2 SDK retries
     store.store.faults.mode = "ok"
-    store.store.set("CONNECT_WIDGET_ID", "widget-after-outage")
+    store.store.set("CONNECT_WIDGET_ID", "0c0c0c0c-0000-4000-8000-0000000000f4")
     refresh_once(configuration, clock)  # after a failure the next attempt is a full load
-    assert configuration.current().widget.widget_id == "widget-after-outage"
+    assert configuration.current().widget.widget_id == "0c0c0c0c-0000-4000-8000-0000000000f4"
 
 
 def test_throttling_is_retried_after_retry_after_ms_and_then_left_for_an_interval(store: AzureStandIns) -> None:
@@ -199,7 +200,7 @@ def test_throttling_is_retried_after_retry_after_ms_and_then_left_for_an_interva
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(throttled)]
     assert min(gaps) >= 0.2  # each retry waited retry-after-ms
     for _ in range(20):
-        assert configuration.current().widget.widget_id == "widget-from-store"  # last good, and no more calls
+        assert configuration.current().widget.widget_id == STORE_WIDGET_ID  # last good, and no more calls
     configuration.join_background()
     assert store.store.count(since=since) == 3
 
@@ -214,7 +215,7 @@ def test_an_unreachable_store_before_warm_up_is_503_then_recovers(store: AzureSt
     assert caught.value.retry_after_seconds > 0
     store.store.faults.mode = "ok"
     clock.advance(10)
-    assert configuration.current().widget.widget_id == "widget-from-store"
+    assert configuration.current().widget.widget_id == STORE_WIDGET_ID
 
 
 def test_an_unreadable_secret_counts_as_unreachable(store: AzureStandIns) -> None:

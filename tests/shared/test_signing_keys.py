@@ -202,3 +202,29 @@ def test_concurrent_cold_requests_share_one_fetch(fake_entra: FakeEntra, clock: 
         thread.join(10)
     assert results == ["ok"] * 16
     assert (fake_entra.fetch_count("metadata"), fake_entra.fetch_count("keys")) == (1, 1)
+
+
+def test_callers_that_waited_out_a_slow_failing_cold_load_share_it() -> None:
+    """A dead endpoint that takes longer than the cold retry gap must cost one load, not one per waiting caller."""
+    from shared.refreshing import RefreshingValue
+
+    clock = FakeClock(0.0)
+    loads: list[float] = []
+    started = threading.Event()
+
+    def slow_failure() -> None:
+        loads.append(clock.now)
+        started.set()
+        clock.advance(10)  # slower than retry_empty_after: the old rule started a new load for each waiter
+        raise OSError("unreachable")
+
+    value = RefreshingValue(slow_failure, name="test", max_age=100, min_gap=300, retry_empty_after=5, clock=clock)
+    first = threading.Thread(target=value.get)
+    first.start()
+    started.wait(5)
+    waiters = [threading.Thread(target=value.get) for _ in range(4)]
+    for waiter in waiters:
+        waiter.start()
+    for thread in (first, *waiters):
+        thread.join(5)
+    assert len(loads) == 1
