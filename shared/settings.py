@@ -416,6 +416,12 @@ class _Parser:
         if not isinstance(entries, dict):
             self.problem("CONNECT_WIDGETS", "must be a JSON object keyed by widget id")
             return {}
+        # Listed twice (exactly, or in another case): JSON keeps the last silently, so a key would be lost unseen.
+        seen: set[str] = set()
+        for widget_id, _entry in json.loads(raw, object_pairs_hook=list):
+            if widget_id.lower() in seen:
+                self.problem("CONNECT_WIDGETS", f"widget {widget_id.lower()}: listed more than once")
+            seen.add(widget_id.lower())
         widgets: dict[str, Widget] = {}
         secret_owners: dict[str, str] = {}
         for widget_id, entry in entries.items():

@@ -310,3 +310,12 @@ def test_widgets_and_their_key_references_come_from_app_configuration(azure: Azu
     assert sales is not None and sales.secret.reveal() == SALES_SECRET
     assert support is not None and support.secret.reveal() == SUPPORT_SECRET
     assert settings.widget.secret.reveal() == WIDGET_SECRET  # the default widget from the environment
+
+
+@pytest.mark.parametrize("second_spelling", [SALES_ID, SALES_ID.upper()], ids=["exact", "other-case"])
+def test_a_widget_listed_twice_is_a_configuration_error(second_spelling: str) -> None:
+    settings = two_widgets()
+    first = f'"{SALES_ID}": {{"secretSetting": "CONNECT_WIDGET_SECRET_SALES"}}'
+    again = f'"{second_spelling}": {{"secretSetting": "CONNECT_WIDGET_SECRET_SUPPORT"}}'
+    settings["CONNECT_WIDGETS"] = "{" + first + ", " + again + "}"
+    assert ("CONNECT_WIDGETS", f"widget {SALES_ID}: listed more than once") in problems_of(settings)
