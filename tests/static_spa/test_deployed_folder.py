@@ -17,20 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from tests.infra.azure.hook_modules import SPA_HOOK_ENV as AZD_ENV
 from tools.dev_page import SPA_DIR, npm_executable
 from tools.paths import REPO_ROOT
 
 SWA_CONFIG = "staticwebapp.config.json"
-# What `azd provision` leaves in the azd environment, plus the administrator's widget values (all fake).
-AZD_ENV = {
-    "ENTRA_SPA_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
-    "SPA_AUTHORITY": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000",
-    "ENTRA_API_SCOPE": "api://00000000-0000-0000-0000-000000000002/JWT.Read",
-    "CONTACT_TOKEN_URL": "https://func-abc123.azurewebsites.net/api/AWSConnectJWT",
-    "CONNECT_WIDGET_SCRIPT_URL": "https://example0000000.cloudfront.net/amazon-connect-chat-interface-client.js",
-    "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
-    "CONNECT_SNIPPET_ID": "ZmFrZS1zbmlwcGV0LWlkLWZvci10ZXN0cw==",
-}
 # Not part of the deployed page's sources: left out of the copy (node_modules is linked instead).
 LEFT_OUT = shutil.ignore_patterns("node_modules", "dist", "dist-*", ".vite")
 

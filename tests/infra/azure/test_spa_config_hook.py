@@ -15,22 +15,12 @@ import pytest
 
 from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
 from tests.infra.azure.hook_modules import HOOKS_DIR, load_hook
+from tests.infra.azure.hook_modules import SPA_HOOK_ENV as AZD_ENV
 from tests.support.iac_tools import REPO_ROOT
 
 HOOK_PATH = HOOKS_DIR / "write_spa_config.py"
 SPA_CONFIG_MODULE = REPO_ROOT / "static_spa" / "src" / "config.js"
 hook = load_hook("write_spa_config")
-
-# What `azd provision` leaves in the azd environment (fake ids) plus what the administrator sets.
-AZD_ENV = {
-    "ENTRA_SPA_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
-    "SPA_AUTHORITY": "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000",
-    "ENTRA_API_SCOPE": "api://00000000-0000-0000-0000-000000000002/JWT.Read",
-    "CONTACT_TOKEN_URL": "https://func-abc123.azurewebsites.net/api/AWSConnectJWT",
-    "CONNECT_WIDGET_SCRIPT_URL": "https://example0000000.cloudfront.net/amazon-connect-chat-interface-client.js",
-    "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
-    "CONNECT_SNIPPET_ID": "ZmFrZS1zbmlwcGV0LWlkLWZvci10ZXN0cw==",
-}
 
 
 def test_builds_the_agreed_config_shape():
