@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import requests
 
@@ -63,21 +65,54 @@ def _no_store(response: requests.Response) -> bool:
     return "no-store" in response.headers.get("Cache-Control", "").lower()
 
 
-def _no_token(target: Target, url: str) -> Result:
+@dataclass(frozen=True)
+class _Refusal:
+    """What one check sends, and the 401 it must get back."""
+
+    name: str
+    headers: dict[str, str]
+    wanted: Callable[[str], bool]  # of the WWW-Authenticate challenge
+    wrong: str  # the failure, formatted with {status} and {challenge}
+    action: str
+    right: str
+
+
+def _expect_401(target: Target, url: str, refusal: _Refusal) -> Result:
+    """A 401 whose challenge `refusal` wants, not cached; otherwise a FAIL saying what came back."""
     try:
-        response = target.get(url, headers={"Accept": "application/json"})
+        response = target.get(url, headers=refusal.headers)
     except requests.RequestException as error:
-        return failed("function.no-token", unreachable(url, error))
+        return failed(refusal.name, unreachable(url, error))
     challenge = response.headers.get("WWW-Authenticate")
-    if response.status_code != 401 or challenge != "Bearer":
+    if response.status_code != 401 or challenge is None or not refusal.wanted(challenge):
         return failed(
-            "function.no-token",
-            f"no token got HTTP {response.status_code} with WWW-Authenticate {challenge!r}, not 401 'Bearer'",
-            "is --function-url the contact-token function (…/api/AWSConnectJWT)?",
+            refusal.name, refusal.wrong.format(status=response.status_code, challenge=challenge), refusal.action
         )
     if not _no_store(response):
-        return failed("function.no-token", "401 without Cache-Control: no-store", NO_STORE_ACTION)
-    return passed("function.no-token", "401 with a bare Bearer challenge, not cached")
+        return failed(refusal.name, "401 without Cache-Control: no-store", NO_STORE_ACTION)
+    return passed(refusal.name, refusal.right)
+
+
+NO_TOKEN = _Refusal(
+    "function.no-token",
+    {"Accept": "application/json"},
+    lambda challenge: challenge == "Bearer",
+    "no token got HTTP {status} with WWW-Authenticate {challenge!r}, not 401 'Bearer'",
+    "is --function-url the contact-token function (…/api/AWSConnectJWT)?",
+    "401 with a bare Bearer challenge, not cached",
+)
+BAD_TOKEN = _Refusal(
+    "function.bad-token",
+    {"Authorization": f"Bearer {MALFORMED_TOKEN}"},
+    lambda challenge: 'error="invalid_token"' in challenge,
+    'a bad token got HTTP {status}, not 401 with error="invalid_token"',
+    "is --function-url the contact-token function?",
+    "a bad token gets 401 invalid_token, not cached",
+)
+
+
+def _no_token(target: Target, url: str) -> Result:
+    return _expect_401(target, url, NO_TOKEN)
 
 
 def _cors(target: Target, url: str) -> Result:
@@ -110,17 +145,4 @@ def _cors(target: Target, url: str) -> Result:
 
 
 def _bad_token(target: Target, url: str) -> Result:
-    try:
-        response = target.get(url, headers={"Authorization": f"Bearer {MALFORMED_TOKEN}"})
-    except requests.RequestException as error:
-        return failed("function.bad-token", unreachable(url, error))
-    challenge = response.headers.get("WWW-Authenticate", "")
-    if response.status_code != 401 or 'error="invalid_token"' not in challenge:
-        return failed(
-            "function.bad-token",
-            f'a bad token got HTTP {response.status_code}, not 401 with error="invalid_token"',
-            "is --function-url the contact-token function?",
-        )
-    if not _no_store(response):
-        return failed("function.bad-token", "401 without Cache-Control: no-store", NO_STORE_ACTION)
-    return passed("function.bad-token", "a bad token gets 401 invalid_token, not cached")
+    return _expect_401(target, url, BAD_TOKEN)
