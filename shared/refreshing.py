@@ -6,8 +6,7 @@ Rules, shared by the signing-key cache and the App Configuration cache:
 - When the value is older than `max_age`, callers keep getting it while one background thread refreshes it
   (a scheduled load); a failed scheduled load is retried at most once per `min_gap`.
 - While nothing was ever loaded, callers load it themselves at most once per `retry_empty_after` after the last
-  load ended (so a dead
-  endpoint costs callers a fast 503, not a timeout each).
+  load ended (so a dead endpoint costs callers a fast 503, not a timeout each).
 - A refresh that a caller *requests* (an unknown signing key) follows Microsoft.IdentityModel's
   ConfigurationManager.RequestRefresh: the first one is honoured at once, whatever loaded before it; after that at
   most one per `min_gap`, counted between requested refreshes only. Start-up and scheduled loads neither use up
