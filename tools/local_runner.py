@@ -286,12 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     settings_path = Path(os.devnull) if args.no_local_settings else args.settings or project / "local.settings.json"
     host = load_host(project, settings_path, cors=args.cors)
     port = args.port if args.port is not None else (host.host.port or DEFAULT_PORT)
+    shown_host = "localhost" if args.bind == "127.0.0.1" else args.bind  # the spelling every development URL uses
     with serve(host, port, args.bind) as server:
         bound = server.server_address[1]
         for route in host.routes:
             methods = ",".join(sorted(route.methods))
-            print(f"  {route.name}: [{methods}] http://{args.bind}:{bound}{route.path}", flush=True)
-        print(f"local runner (development only) listening on http://{args.bind}:{bound}", flush=True)
+            print(f"  {route.name}: [{methods}] http://{shown_host}:{bound}{route.path}", flush=True)
+        print(f"local runner (development only) listening on http://{shown_host}:{bound}", flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()
     return 0
