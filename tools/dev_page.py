@@ -109,8 +109,15 @@ def build_development_page() -> Path:
     wanted = _source_hash()
     if BUILD_STAMP.exists() and BUILD_STAMP.read_text(encoding="utf-8") == wanted:
         return BUILD_DIR
+    vite_build("build:development")
+    BUILD_STAMP.write_text(wanted, encoding="utf-8")
+    return BUILD_DIR
+
+
+def vite_build(script: str, *arguments: str) -> None:
+    """`npm run SCRIPT -- ARGUMENTS --logLevel warn` in static_spa/ (a Vite build); its output only on failure."""
     result = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [npm_executable(), "run", "--silent", "build:development", "--", "--logLevel", "warn"],
+        [npm_executable(), "run", "--silent", script, "--", *arguments, "--logLevel", "warn"],
         cwd=SPA_DIR,
         capture_output=True,
         text=True,
@@ -119,8 +126,6 @@ def build_development_page() -> Path:
     )
     if result.returncode != 0:
         raise DevPageError(f"vite build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    BUILD_STAMP.write_text(wanted, encoding="utf-8")
-    return BUILD_DIR
 
 
 def static_web_app_headers(config: Mapping[str, Any]) -> dict[str, str]:

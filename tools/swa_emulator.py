@@ -22,13 +22,12 @@ from typing import Any
 
 import requests
 
-from tools.dev_page import SPA_DIR, DevPageError, PageServer, narrow_static_web_app_config, npm_executable
+from tools.dev_page import DevPageError, PageServer, narrow_static_web_app_config, vite_build
 from tools.paths import REPO_ROOT
 
 SWA_DIR = REPO_ROOT / "tools" / "swa"
 SWA_CONFIG = "staticwebapp.config.json"
 START_TIMEOUT_SECONDS = 60.0
-BUILD_TIMEOUT_SECONDS = 120
 
 
 def swa_executable() -> Path:
@@ -44,17 +43,7 @@ def emulator_ready() -> bool:
 
 def build_production_page(out: Path) -> Path:
     """`vite build` (the production build: the real widget script, staticwebapp.config.json) into `out`."""
-    arguments = ["--outDir", str(out), "--emptyOutDir", "--logLevel", "warn"]
-    result = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [npm_executable(), "run", "--silent", "build", "--", *arguments],
-        cwd=SPA_DIR,
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT_SECONDS,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise DevPageError(f"vite build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+    vite_build("build", "--outDir", str(out), "--emptyOutDir")
     return out
 
 
