@@ -101,7 +101,7 @@ service.on('beforeTokenSigning', (token, req) => {
   const user = userFromRequest(req);
   const tenantId = user?.tenantId ?? config.tenantId;
   // A token that expired in the past was issued before that (exp > iat, as Entra's always are).
-  const issued = Math.min(now, now + lifetime - 60);
+  const issued = lifetime > 0 ? now : now + lifetime - 60;
   Object.assign(payload, { iat: issued, nbf: issued, exp: now + lifetime, ver: '2.0', uti: randomUUID() });
   delete payload.amr;
   if (!isAccessToken) {
