@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from azd_env import env_value
+from scale_check import scale_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUTPUT = REPO_ROOT / "static_spa" / "dist" / "config.json"
@@ -179,7 +180,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     values = os.environ if env is None else env
     try:
         if args.check:
-            problems = widget_problems(values) + environment_problems(values)
+            problems = widget_problems(values) + environment_problems(values) + scale_problems(values)
             if problems:
                 raise SpaConfigError(problems)
             print("spa config: Amazon Connect widget and deployment values look right", file=sys.stderr)
