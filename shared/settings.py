@@ -13,6 +13,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.chat_history import (
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_TABLE,
+    MAX_RETENTION_DAYS,
+    ChatHistoryOptions,
+    chat_history_problems,
+)
 from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
 from shared.contact_token import MAX_CONTACT_TOKEN_TTL_SECONDS
 from shared.urls import fetch_url_problem, split_url
@@ -28,7 +35,9 @@ MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one i
 # CONNECT_WIDGETS names each extra widget's key setting; those names are dynamic, so the catalogue knows the prefix.
 WIDGET_SECRET_PREFIX = "CONNECT_WIDGET_SECRET_"  # noqa: S105 -- a setting name prefix, not a secret
 WIDGET_SECRET_SETTING_NAME = re.compile(rf"^{WIDGET_SECRET_PREFIX}[A-Za-z0-9_]+$")
-WIDGET_MEMBERS = frozenset({"secretSetting", "ttlSeconds", "segmentAttributes", "customAttributes", "customerIdClaim"})
+WIDGET_MEMBERS = frozenset(
+    {"secretSetting", "ttlSeconds", "segmentAttributes", "customAttributes", "customerIdClaim", "persistentChat"}
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "CONNECT_WIDGETS",
         "More widgets, a JSON object keyed by widget id (UUID): each value has `secretSetting` (required: the name "
         f"of the `{WIDGET_SECRET_PREFIX}*` setting holding its key) and optionally `ttlSeconds`, `segmentAttributes`, "
-        "`customAttributes` and `customerIdClaim` (the global setting applies where one is left out).",
+        "`customAttributes`, `customerIdClaim` and `persistentChat` (the global setting applies where one is left "
+        "out).",
     ),
     SettingSpec("CONNECT_TOKEN_TTL_SECONDS", "Contact JWT lifetime, 1..600.", default="600"),
     SettingSpec("CONNECT_SEGMENT_ATTRIBUTES", "JSON object copied into `segmentAttributes`."),
@@ -97,6 +107,28 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "`true` logs the claim names and values received (never the token).",
         default="false",
         aliases=("verboselog",),
+    ),
+    SettingSpec(
+        "CONNECT_PERSISTENT_CHAT",
+        "`true`: a returning user's contact token carries `previousContactId` (their last chat with the widget, "
+        "docs/persistent-chat.md); a widget's `persistentChat` member overrides it either way.",
+        default="false",
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_ENDPOINT",
+        "Table endpoint of the storage account holding chat history (`https://<account>.table.core.windows.net`), "
+        "reached with the managed identity. Required when persistent chat is on (or the connection string below).",
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_CONNECTION_STRING",
+        "Instead of CHAT_HISTORY_ENDPOINT, for local development against Azurite: a storage connection string.",
+        secret=True,
+    ),
+    SettingSpec("CHAT_HISTORY_TABLE", "Table holding chat history.", default=DEFAULT_TABLE),
+    SettingSpec(
+        "CHAT_HISTORY_RETENTION_DAYS",
+        "Days a stored last contact counts (older entries are ignored and deleted when met), 1..365.",
+        default=str(DEFAULT_RETENTION_DAYS),
     ),
     SettingSpec("APP_CONFIG_ENDPOINT", "Azure App Configuration endpoint; its values win over the environment."),
     SettingSpec("APP_CONFIG_LABEL", "Label to read from App Configuration (default: no label)."),
@@ -198,6 +230,7 @@ class Settings:
     widgets: Mapping[str, Widget]  # by lower-case widget id, the default widget included
     default_widget_id: str
     verbose_log: bool
+    chat_history: ChatHistoryOptions | None = None  # None: no store configured (persistent chat off everywhere)
 
     @property
     def widget(self) -> Widget:
@@ -333,7 +366,30 @@ class _Parser:
         widgets = {widget.widget_id.lower(): widget, **self.extra_widgets(widget)}
         verbose_log = self.boolean("VERBOSE_LOG")
         self.store_settings()
-        return Settings(entra=entra, widgets=widgets, default_widget_id=widget.widget_id, verbose_log=verbose_log)
+        chat_history = self.chat_history(any(widget.persistent_chat for widget in widgets.values()))
+        return Settings(
+            entra=entra,
+            widgets=widgets,
+            default_widget_id=widget.widget_id,
+            verbose_log=verbose_log,
+            chat_history=chat_history,
+        )
+
+    def chat_history(self, persistent_chat: bool) -> ChatHistoryOptions | None:
+        """The store's options (shared/chat_history.py checks them), or None when none is configured."""
+        retention_days = self.integer("CHAT_HISTORY_RETENTION_DAYS", 1, MAX_RETENTION_DAYS)
+        for name, message in chat_history_problems(self.values, persistent_chat):
+            self.problem(name, message)
+        endpoint = self.values.get("CHAT_HISTORY_ENDPOINT")
+        connection_string = self.values.get("CHAT_HISTORY_CONNECTION_STRING")
+        if endpoint is None and connection_string is None:
+            return None
+        return ChatHistoryOptions(
+            endpoint=endpoint,
+            connection_string=Secret(connection_string) if connection_string is not None else None,
+            table=self.value("CHAT_HISTORY_TABLE") or DEFAULT_TABLE,
+            retention_days=retention_days,
+        )
 
     def entra_policy(self) -> EntraPolicy:
         tenant_id = self.required("ENTRA_TENANT_ID").lower()
@@ -392,6 +448,7 @@ class _Parser:
             attribute_rules=AttributeRules(
                 custom=custom, customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM")
             ),
+            persistent_chat=self.boolean("CONNECT_PERSISTENT_CHAT"),
         )
 
     def secret(self, name: str, unset: str) -> Secret:
@@ -519,7 +576,15 @@ class _WidgetEntry:
             ttl_seconds=self.ttl_seconds(entry),
             segment_attributes=self.segment_attributes(entry),
             attribute_rules=AttributeRules(custom=custom, customer_id_claim=customer_id_claim),
+            persistent_chat=self.persistent_chat(entry),
         )
+
+    def persistent_chat(self, entry: Mapping[str, object]) -> bool:
+        value = entry.get("persistentChat", self.default.persistent_chat)
+        if not isinstance(value, bool):
+            self.problem("persistentChat must be true or false (a JSON boolean)")
+            return False
+        return value
 
     def secret(self, name: object, secret_owners: dict[str, str]) -> Secret:
         if name is None:

@@ -38,3 +38,4 @@ class Widget:
     ttl_seconds: int
     segment_attributes: Mapping[str, object] | None = None
     attribute_rules: AttributeRules = field(default_factory=AttributeRules)
+    persistent_chat: bool = False  # the contact token carries previousContactId; the page stores the chat's id
