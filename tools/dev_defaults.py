@@ -10,6 +10,7 @@ DEV_WIDGET_SECRET = "fake-widget-secret-for-local-development-only"  # noqa: S10
 DEV_API_SCOPE = f"api://{DEV_API_CLIENT_ID}/JWT.Read"
 DEV_IDENTITY_PORT = 7443
 DEV_FUNCTION_PORT = 7071
+DEV_CHAT_HISTORY_TABLE = "chathistory"
 
 # Users the local identity provider can sign in; the first is the default (no login form, like a mock should).
 DEV_USERS: dict[str, dict[str, object]] = {
@@ -37,4 +38,13 @@ def function_settings(authority: str) -> dict[str, str]:
         "CONNECT_WIDGET_SECRET": DEV_WIDGET_SECRET,
         "CONNECT_TOKEN_TTL_SECONDS": "600",
         "SSO_CUSTOM_ATTRIBUTES": "given_name:firstName,family_name:lastName",
+    }
+
+
+def chat_history_settings(connection_string: str) -> dict[str, str]:
+    """Persistent chat on for the development widget, its history in the local Azurite (tools/azurite)."""
+    return {
+        "CONNECT_PERSISTENT_CHAT": "true",
+        "CHAT_HISTORY_CONNECTION_STRING": connection_string,
+        "CHAT_HISTORY_TABLE": DEV_CHAT_HISTORY_TABLE,
     }

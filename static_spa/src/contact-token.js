@@ -70,7 +70,8 @@ export function kindForStatus(status) {
   return status === 401 ? FailureKind.SIGN_IN_AGAIN : FailureKind.UNAVAILABLE;
 }
 
-async function problemCode(response) {
+/** The stable `code` of a problem+json answer, or `http_<status>` when there is none. */
+export async function problemCode(response) {
   try {
     const problem = await response.json();
     if (typeof problem?.code === "string" && /^[a-z0-9_]{1,64}$/.test(problem.code)) return problem.code;

@@ -1,6 +1,7 @@
 // Wires the page: config.json -> MSAL session -> widget whose authenticate callback fetches a contact token.
 import { startSession } from "./auth.js";
 import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js";
+import { createContactMetadataHandler } from "./contact-history.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
 import { customerMessageFor, wordsFor } from "./messages.js";
@@ -60,6 +61,11 @@ async function main() {
       view.showCustomerMessage(messageFor(error), signIn);
       observed.onFailure(error);
     },
+  });
+  handlers.contactMetadataHandler = createContactMetadataHandler({
+    contactTokenUrl: config.api.contactTokenUrl,
+    widgetId: config.widget.widgetId,
+    getAccessToken: () => session.accessToken(),
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 

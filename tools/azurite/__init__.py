@@ -32,8 +32,8 @@ TABLE_MAIN = PACKAGE_DIR / "node_modules" / "azurite" / "dist" / "src" / "table"
 ACCOUNT = "devstoreaccount1"  # Azurite's well-known development account
 # Azurite's published development key (its README; the same in every installation): not a secret.
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-TOKEN_ISSUER = "https://sts.windows.net/{tenant}/"  # a prefix Azurite's basic OAuth mode accepts
-TOKEN_AUDIENCE = "https://storage.azure.com"
+TOKEN_ISSUER = "https://sts.windows.net/{tenant}/"  # noqa: S105 - an issuer URL prefix Azurite accepts
+TOKEN_AUDIENCE = "https://storage.azure.com"  # noqa: S105 - the storage audience
 START_TIMEOUT_SECONDS = 30.0
 
 
@@ -105,9 +105,7 @@ class Azurite:
         """What Bicep does in Azure (the function's identity may not create tables)."""
         from azure.data.tables import TableServiceClient
 
-        service = TableServiceClient(
-            self.endpoint, credential=AzuriteCredential(), connection_verify=str(self.ca_file)
-        )
+        service = TableServiceClient(self.endpoint, credential=AzuriteCredential(), connection_verify=str(self.ca_file))
         service.create_table_if_not_exists(table)
 
     @property

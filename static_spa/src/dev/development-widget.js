@@ -92,6 +92,8 @@ export function startDevelopmentWidget(win, slot, widgetConfig, observed = { tok
       el("p", { id: "dev-summary" }, summary),
       renderToken(el, outcome.received[0], await name, widgetConfig, distinct.size),
     );
+    // Like the widget once the chat is created: the new chat's contact id goes to the page's handler.
+    settings.contactMetadataHandler?.({ chatContactId: crypto.randomUUID() });
   }
   start.onclick = () => run(1);
   startTwice.onclick = () => run(2);
