@@ -159,6 +159,8 @@ type OptionalFunctionSettings = {
   CONNECT_CUSTOMER_ID_CLAIM: string?
   SSO_CUSTOM_ATTRIBUTES: string?
   VERBOSE_LOG: string?
+  CONNECT_PERSISTENT_CHAT: string?
+  CHAT_HISTORY_RETENTION_DAYS: string?
 }
 
 var abbrs = loadJsonContent('abbreviations.json')
@@ -355,6 +357,10 @@ var functionSettings = union(
     REQUIRED_SCOPES: apiScopeName
     // Only the page's own app (and, when registered, the operator client) may exchange its tokens for contact tokens.
     ALLOWED_CLIENT_APP_IDS: join(filter([ spaClientId, operatorClientId ], id => !empty(id)), ',')
+    // Persistent chat's store, reached with the managed identity (used once CONNECT_PERSISTENT_CHAT or a widget's
+    // persistentChat turns it on).
+    CHAT_HISTORY_ENDPOINT: storage.outputs.tableEndpoint
+    CHAT_HISTORY_TABLE: storage.outputs.chatHistoryTableName
   },
   optionalFunctionSettings
 )

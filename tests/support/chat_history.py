@@ -3,7 +3,6 @@ by the real azure-data-tables SDK with a token credential over TLS, as the funct
 
 from __future__ import annotations
 
-import functools
 import json
 import uuid
 from typing import Any
@@ -11,10 +10,9 @@ from typing import Any
 import azure.functions as func
 
 import function_app
-from shared.chat_history import TableClientFactory, sdk_table_client
 from shared.contact_token_service import ContactTokenService
 from shared.routes import CONTACT_TOKEN_PATH, LAST_CONTACT_PATH
-from tools.azurite import Azurite, AzuriteCredential
+from tools.azurite import Azurite
 from tools.function_context import LocalContext
 from tools.testkit.fake_entra import FakeEntra
 from tools.testkit.service import base_settings, decode_contact_token
@@ -40,19 +38,12 @@ def persistent_settings(authority: str, azurite: Azurite, table: str, **override
     return base_settings(authority, **{**values, **overrides})
 
 
-def azurite_client_factory(azurite: Azurite, credential: Any = None) -> TableClientFactory:
-    """The SDK client with an explicit credential and CA file: no managed identity probe, no system trust store."""
-    return functools.partial(
-        sdk_table_client, credential=credential or AzuriteCredential(), connection_verify=str(azurite.ca_file)
-    )
-
-
 def service_on(
     settings: dict[str, str], azurite: Azurite, *, clock: Any = None, credential: Any = None
 ) -> ContactTokenService:
     seams = {"clock": clock} if clock is not None else {}
     return ContactTokenService.from_environment(
-        settings, table_client_factory=azurite_client_factory(azurite, credential), **seams
+        settings, table_client_factory=azurite.client_factory(credential), **seams
     )
 
 

@@ -11,6 +11,7 @@ developer's `local.settings.json` would. Telemetry is off (`--disableTelemetry`)
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -99,6 +100,15 @@ class Azurite:
 
         return TableClient(
             self.endpoint, table, credential=credential or AzuriteCredential(), connection_verify=str(self.ca_file)
+        )
+
+    def client_factory(self, credential: Any = None) -> Any:
+        """shared.chat_history's TableClientFactory for this Azurite: the real SDK with an explicit token credential
+        and this CA file (no managed identity probe, no system trust store): what tests and bench/ pass in."""
+        from shared.chat_history import sdk_table_client
+
+        return functools.partial(
+            sdk_table_client, credential=credential or AzuriteCredential(), connection_verify=str(self.ca_file)
         )
 
     def create_table(self, table: str) -> None:
