@@ -200,3 +200,24 @@ describe("the sign-out action", () => {
     expect(calls.at(-1)).toBe("logoutRedirect");
   });
 });
+
+describe("the development widget keeps its chat as the hosted widget does", async () => {
+  const { PERSISTED_CHAT_KEY, persistChat, restoreChat } = await import("../src/dev/development-widget.js");
+
+  it("writes persistedChatSession when a chat starts and resumes it from there", () => {
+    let next = 0;
+    const chat = persistChat(sessionStorage, { customerName: "Dana" }, () => `id-${++next}`);
+    expect(PERSISTED_CHAT_KEY).toBe("persistedChatSession");
+    expect(chatInProgress(sessionStorage)).toBe(true);
+    expect(restoreChat(sessionStorage)).toEqual(chat);
+    expect(chat.contactId).toBe("id-1");
+  });
+
+  it("starts afresh when nothing or something unreadable is stored", () => {
+    expect(restoreChat(sessionStorage)).toBeNull();
+    sessionStorage.setItem("persistedChatSession", "{not json");
+    expect(restoreChat(sessionStorage)).toBeNull();
+    sessionStorage.setItem("persistedChatSession", '{"contactId": 7}');
+    expect(restoreChat(sessionStorage)).toBeNull();
+  });
+});
