@@ -17,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 IDENTITY = ("userId", "tenantId")
 UUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
 INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:\d{12}:instance/([0-9a-fA-F-]{36})$")
-LOG = logging.getLogger()
+# Its own logger at INFO (the runtime's handler sits on the root logger, whose level stays as configured).
+LOG = logging.getLogger("verify_previous_contact")
 LOG.setLevel(logging.INFO)
 _connect: Any = None
 
