@@ -1,5 +1,7 @@
 """`python -m connect_sso_admin chat-history forget --tenant <tid> --user <oid>`: erases a person's persistent chat
 history, their entries for every widget (docs/persistent-chat.md, "What is stored").
+`python -m connect_sso_admin chat-history purge`: deletes every entry older than the retention period (the entries of
+people who never came back; a returning person's expired entry is deleted when met). Run it on a schedule.
 
 Like the other operator commands it uses the operator's own Azure sign-in, never a key: the Azure CLI's (`az login`),
 with Storage Table Data Contributor on the table. The table comes from `--endpoint`/`--table`, else the
@@ -10,13 +12,16 @@ CHAT_HISTORY_ENDPOINT/CHAT_HISTORY_TABLE of the environment. CHAT_HISTORY_CONNEC
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from shared.chat_history import (
+    DEFAULT_RETENTION_DAYS,
     DEFAULT_TABLE,
+    MAX_RETENTION_DAYS,
     ChatHistoryOptions,
     ChatHistoryStore,
     ChatHistoryUnavailable,
@@ -34,8 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     forget = commands.add_parser("forget", help="delete a person's entries for every widget")
     forget.add_argument("--tenant", required=True, help="the person's tenant id (the tid claim, a GUID)")
     forget.add_argument("--user", required=True, help="the person's user object id (the oid claim, a GUID)")
-    forget.add_argument("--endpoint", help="the Table endpoint (default: CHAT_HISTORY_ENDPOINT)")
-    forget.add_argument("--table", help=f"the table (default: CHAT_HISTORY_TABLE, else {DEFAULT_TABLE})")
+    purge = commands.add_parser("purge", help="delete every entry older than the retention period")
+    purge.add_argument(
+        "--retention-days", type=int, help=f"default: CHAT_HISTORY_RETENTION_DAYS, else {DEFAULT_RETENTION_DAYS}"
+    )
+    for command in (forget, purge):
+        command.add_argument("--endpoint", help="the Table endpoint (default: CHAT_HISTORY_ENDPOINT)")
+        command.add_argument("--table", help=f"the table (default: CHAT_HISTORY_TABLE, else {DEFAULT_TABLE})")
     return parser
 
 
@@ -53,11 +63,17 @@ def options_from(args: argparse.Namespace, environ: Mapping[str, str]) -> ChatHi
             "CHAT_HISTORY_ENDPOINT is required when persistent chat is on",
             "--endpoint (or CHAT_HISTORY_ENDPOINT) is needed",
         )
+    retention_days = getattr(args, "retention_days", None) or int(
+        environ.get("CHAT_HISTORY_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS
+    )
+    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
+        return f"the retention must be 1 to {MAX_RETENTION_DAYS} days"
     connection_string = present.get("CHAT_HISTORY_CONNECTION_STRING")
     return ChatHistoryOptions(
         endpoint=present.get("CHAT_HISTORY_ENDPOINT"),
         connection_string=Secret(connection_string) if connection_string else None,
         table=present.get("CHAT_HISTORY_TABLE", DEFAULT_TABLE),
+        retention_days=retention_days,
     )
 
 
@@ -70,11 +86,14 @@ def main(
 ) -> int:
     """`credential`, `transport`: seams for tests (an explicit credential and CA file: no sign-in probe)."""
     args = _parser().parse_args(argv)
-    tenant, user = args.tenant.lower(), args.user.lower()
-    bad = [name for name, value in (("--tenant", tenant), ("--user", user)) if not is_guid(value)]
-    if bad:
-        sys.stderr.write(f"chat-history: {' and '.join(bad)} must be a GUID (the tid and oid claims)\n")
-        return 2
+    person = None
+    if args.command == "forget":
+        tenant, user = args.tenant.lower(), args.user.lower()
+        bad = [name for name, value in (("--tenant", tenant), ("--user", user)) if not is_guid(value)]
+        if bad:
+            sys.stderr.write(f"chat-history: {' and '.join(bad)} must be a GUID (the tid and oid claims)\n")
+            return 2
+        person = Person(tenant_id=tenant, user_id=user)
     options = options_from(args, environ)
     if isinstance(options, str):
         sys.stderr.write(f"chat-history: {options}\n")
@@ -84,8 +103,13 @@ def main(
 
         credential = AzureCliCredential()
     client = sdk_table_client(options, credential=credential, **dict(transport or {}))
+    store = ChatHistoryStore(options, client)
     try:
-        forgotten = ChatHistoryStore(options, client).forget_person(Person(tenant_id=tenant, user_id=user))
+        if person is None:
+            purged = store.purge_expired(datetime.datetime.now(datetime.UTC))
+            sys.stdout.write(f"deleted {purged} entries older than {options.retention_days} days\n")
+            return 0
+        forgotten = store.forget_person(person)
     except ChatHistoryUnavailable as error:
         sys.stderr.write(
             f"chat-history: {error}. Check that you are signed in (az login) and hold Storage Table Data "
@@ -93,5 +117,5 @@ def main(
         )
         return 1
     sys.stdout.write(f"forgot {forgotten} chat history entr{'y' if forgotten == 1 else 'ies'} (every widget) "
-                     f"of user {user} in tenant {tenant}\n")  # fmt: skip
+                     f"of user {person.user_id} in tenant {person.tenant_id}\n")  # fmt: skip
     return 0

@@ -217,6 +217,21 @@ class ChatHistoryStore:
                 self._client.delete_entity(person.partition_key, row_key)
         return len(rows)
 
+    def purge_expired(self, now: datetime.datetime) -> int:
+        """Deletes every entry older than the retention period (people who never came back); how many. A scan of
+        the whole table: for the operator's scheduled clean-up, never on a request."""
+        cutoff = now - self.options.retention
+        with _operation("forget"):
+            expired = [
+                (entity["PartitionKey"], entity["RowKey"])
+                for entity in self._client.query_entities(
+                    f"{STORED_AT_PROPERTY} lt @cutoff", parameters={"cutoff": cutoff}, select=["PartitionKey", "RowKey"]
+                )
+            ]
+            for partition_key, row_key in expired:
+                self._client.delete_entity(partition_key, row_key)
+        return len(expired)
+
 
 def _replace() -> Any:
     from azure.data.tables import UpdateMode

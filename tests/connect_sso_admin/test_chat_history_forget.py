@@ -80,3 +80,20 @@ def test_a_store_that_refuses_says_what_to_check(capsys: pytest.CaptureFixture[s
 def test_the_admin_entry_point_knows_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert admin_main(["--help"]) == 0
     assert "chat-history forget" in capsys.readouterr().out
+
+
+def test_purge_deletes_only_entries_older_than_the_retention(
+    azurite: Azurite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = fresh_table(azurite)
+    client = azurite.table_client(table)
+    now = datetime.datetime.now(datetime.UTC)
+    for user, age_days in ((ALICE, 31), (BOB, 29)):
+        stored_at = now - datetime.timedelta(days=age_days)
+        client.upsert_entity({"PartitionKey": f"{TENANT}:{user}", "RowKey": WIDGETS[0], "ContactId": user,
+                              "StoredAt": stored_at})  # fmt: skip
+    argv = ["purge", "--endpoint", azurite.endpoint, "--table", table]
+    transport = {"connection_verify": str(azurite.ca_file)}
+    assert main(argv, environ={}, credential=AzuriteCredential(), transport=transport) == 0
+    assert "deleted 1 entries older than 30 days" in capsys.readouterr().out
+    assert remaining(azurite, table) == {f"{TENANT}:{BOB}"}

@@ -9,14 +9,13 @@ snippet's `contactMetadataHandler` (a random UUID here, as Connect's are). Each 
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 import pytest
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from shared.routes import LAST_CONTACT_PATH
 from tests.static_spa.browser import RecordedPage, open_page
 from tests.static_spa.conftest import ChatStack
+from tests.static_spa.test_chat_ownership_browser import sign_in_as
 from tests.static_spa.test_chat_page_browser import start_chat, verified_claims
 from tools.dev_defaults import DEV_USERS
 
@@ -28,19 +27,8 @@ pytestmark = pytest.mark.browser
 def on_new_device(browser: Browser, chat_stack: ChatStack, login: str) -> RecordedPage:
     """A fresh browser context (another device: nothing in storage), signed in as `login`."""
     recorded = open_page(browser)
-    page = recorded.page
-    authorize = f"{chat_stack.stack.identity.issuer}/authorize"
-
-    def with_hint(route: Route) -> None:
-        route.continue_(url=f"{route.request.url}&{urlencode({'login_hint': login})}")
-
-    page.route(f"{authorize}*", with_hint)
-    page.goto(chat_stack.page.url)
-    expect(page.locator("body")).to_have_attribute("data-state", "signed-out")
-    page.click("#sign-in")
-    expect(page.locator("body")).to_have_attribute("data-state", "signed-in")
-    page.unroute(f"{authorize}*", with_hint)
-    expect(page.locator("#account-name")).to_have_text(str(DEV_USERS[login]["name"]))
+    recorded.page.goto(chat_stack.page.url)
+    sign_in_as(recorded, chat_stack, login)
     return recorded
 
 
