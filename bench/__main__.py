@@ -89,7 +89,7 @@ def _persistent_chat(provider: BenchProvider, runs: int) -> None:
     off = figures[0].p50_ms
     for figure in figures:
         cost = "" if figure is figures[0] else f"  (+{figure.p50_ms - off:.2f} ms p50 over off)"
-        print(f"  p50 {figure.p50_ms:7.2f}  p95 {figure.p95_ms:7.2f}  {figure.name}{cost}")
+        print(f"  p50 {figure.p50_ms:7.2f}  p95 {figure.p95_ms:7.2f}  CPU {figure.cpu_ms:5.2f}  {figure.name}{cost}")
 
 
 def main(argv: list[str] | None = None) -> int:
