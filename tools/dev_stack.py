@@ -206,7 +206,7 @@ def run_stack(
         settings: dict[str, str] = {}
         azurite = None
         if persistent_chat:
-            azurite = stack.enter_context(running_azurite(certificate, echo=not quiet))
+            azurite = stack.enter_context(running_azurite(certificate))  # its access log is not for the terminal
             azurite.create_table(DEV_CHAT_HISTORY_TABLE)
             settings |= chat_history_settings(azurite.connection_string)
         identity = stack.enter_context(
