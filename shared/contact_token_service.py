@@ -10,14 +10,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.chat_history import ChatHistory, TableClientFactory, sdk_table_client
-from shared.claims import map_claims
+from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE, map_claims
 from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
 from shared.contact_token import mint_contact_token
 from shared.entra import Claims, TokenVerification, bearer_token
 from shared.errors import ContactTokenError, UnknownWidget
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
-from shared.last_contact import PREVIOUS_CONTACT_ATTRIBUTE, LastContacts
+from shared.last_contact import LastContacts
 from shared.settings import Settings, is_guid
 from shared.telemetry import measured_contact_token_request
 from shared.widget import Widget

@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.chat_history import ChatHistory, ChatHistoryUnavailable, Person
+from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE
 from shared.errors import InvalidContactId, PersistentChatDisabled, ServiceUnavailable
 from shared.settings import Settings, is_guid
 from shared.widget import Widget
 
-PREVIOUS_CONTACT_ATTRIBUTE = "previousContactId"
 MAX_BODY_BYTES = 1024
 RETRY_AFTER_SECONDS = 10
 _log = logging.getLogger(__name__)

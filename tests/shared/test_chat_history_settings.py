@@ -124,3 +124,8 @@ def test_the_connection_string_is_a_secret_never_echoed() -> None:
     assert "fake-not-a-key-value" not in " ".join(problems.values())
     settings = settings_with(CONNECT_PERSISTENT_CHAT="true", CHAT_HISTORY_CONNECTION_STRING=CONNECTION_STRING)
     assert settings.chat_history is not None and "ZmFrZS1rZXk" not in repr(settings.chat_history)
+
+
+def test_no_claim_may_be_mapped_to_previous_contact_id() -> None:
+    problems = problems_of(SSO_CUSTOM_ATTRIBUTES="extension_lastChat:previousContactId")
+    assert "reserved for persistent chat" in problems["SSO_CUSTOM_ATTRIBUTES"]
