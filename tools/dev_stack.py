@@ -46,6 +46,7 @@ from tools.dev_defaults import (
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
 from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
+from tools.processes import stop_child
 from tools.swa_emulator import serve_built_page
 
 START_TIMEOUT_SECONDS = 30.0
@@ -181,12 +182,7 @@ def run_function(
         _wait_for_function(url, process)
         yield url, process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_child(process, signal.SIGINT)
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.dev_certificate import CertificateFiles
+from tools.processes import stop_child
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TABLE_MAIN = PACKAGE_DIR / "node_modules" / "azurite" / "dist" / "src" / "table" / "main.js"
@@ -177,18 +178,9 @@ def start_process(certificate: CertificateFiles, port: int, workspace: Path, *, 
     try:
         _wait_until_listening(process, port)
     except AzuriteError:
-        stop_process(process)
+        stop_child(process)
         raise
     return process
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 @contextmanager
@@ -202,4 +194,4 @@ def running_azurite(certificate: CertificateFiles, *, port: int = 0, echo: bool 
             yield azurite
         finally:
             if azurite.process is not None:
-                stop_process(azurite.process)
+                stop_child(azurite.process)
