@@ -13,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.errors import ContactTokenTooLarge
-from shared.widget import Widget
+from shared.widget import MAX_CONTACT_TOKEN_TTL_SECONDS, Widget
 
-MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
 MAX_CONTACT_TOKEN_BYTES = 6144  # Amazon Connect refuses longer tokens
 MAX_ATTRIBUTE_BYTES = 32768  # StartChatContact: all attribute keys and values together
 _HEADER_SEGMENT = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")

@@ -6,7 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from shared.settings import SETTING_NAMES, is_widget_secret_setting, parse_settings
+from shared.catalogue import SETTING_NAMES
+from shared.settings import parse_settings
+from shared.widget import is_widget_secret_setting
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -215,7 +215,7 @@ def test_two_widgets_become_app_configuration_keys_and_key_vault_references(fake
 def test_the_references_written_for_two_widgets_are_ones_the_function_accepts_and_resolves_by_name():
     """The hook's plan, read back the way App Configuration serves it, parses into the function's settings."""
     from shared.app_configuration import parse_key_vault_reference
-    from shared.settings import is_secret_setting
+    from shared.catalogue import is_secret_setting
 
     _, writes = hook.plan({**AZD_ENV, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)}, NOW)
     references = {item.key: item.value for item in writes if item.key_vault_reference}

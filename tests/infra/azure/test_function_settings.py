@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from shared.settings import REQUIRED_SETTING_NAMES, SECRET_SETTING_NAMES, SETTING_NAMES
+from shared.catalogue import REQUIRED_SETTING_NAMES, SECRET_SETTING_NAMES, SETTING_NAMES
 from tests.infra.azure.bicep_model import (
     INFRA_DIR,
     MAIN_BICEP,
