@@ -27,9 +27,9 @@ from bench.provider import BenchProvider
 from bench.timing import Timing, time_calls
 from shared.contact_token_service import ContactTokenService
 from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
-from tests.support.function_http import function_using
 from tools.function_context import LocalContext
 from tools.paths import REPO_ROOT
+from tools.testkit.function_http import function_using
 from tools.testkit.tokens import API_CLIENT_ID, WIDGET_ID, WIDGET_SECRET, v2_issuer
 
 

@@ -14,6 +14,7 @@ exits on its own stops the stack too (exit status 1), and a port already taken s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -31,7 +32,15 @@ import requests
 
 from shared.routes import CONTACT_TOKEN_PATH
 from tools.dev_certificate import ensure_localhost_certificate
-from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, function_settings
+from tools.dev_defaults import (
+    DEV_API_SCOPE,
+    DEV_FUNCTION_PORT,
+    DEV_IDENTITY_PORT,
+    DEV_SPA_CLIENT_ID,
+    DEV_USERS,
+    DEV_WIDGET_SECRET,
+    function_settings,
+)
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
 from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
@@ -104,7 +113,7 @@ def free_port() -> int:
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_function(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -179,6 +188,25 @@ def run_stack(
         yield DevStack(identity, url, process, certificate.cert_file)
 
 
+STACK_FILE = DEV_FOLDER / "stack.json"  # what the operator's `doctor --local` reads (connect_sso_admin/doctor/cli.py)
+
+
+def write_stack_file(path: Path, *, page_url: str, function_url: str, ca_bundle: Path, issuer: str) -> None:
+    """Tells other programs (the doctor's --local) where the running stack is: development values only."""
+    stack = {
+        "page_url": page_url,
+        "function_url": function_url,
+        "ca_bundle": str(ca_bundle),
+        "token_endpoint": f"{issuer.rstrip('/')}/token",
+        "user": next(iter(DEV_USERS)),
+        "scope": DEV_API_SCOPE,
+        "client_id": DEV_SPA_CLIENT_ID,
+        "widget_secret": DEV_WIDGET_SECRET,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
@@ -217,6 +245,13 @@ def _run(identity_port: int, function_port: int, page_port: int) -> str:
         run_stack(identity_port=identity_port, function_port=function_port, cors=page_origin, quiet=False) as stack,
         serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
     ):
+        write_stack_file(
+            STACK_FILE,
+            page_url=page.url,
+            function_url=stack.function_url,
+            ca_bundle=stack.certificate_file,
+            issuer=stack.identity.issuer,
+        )
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {stack.certificate_file})\n"
@@ -230,9 +265,12 @@ def _run(identity_port: int, function_port: int, page_port: int) -> str:
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        return wait_for_children(
-            {"identity provider": stack.identity.process, "function runner": stack.function_process}
-        )
+        try:
+            return wait_for_children(
+                {"identity provider": stack.identity.process, "function runner": stack.function_process}
+            )
+        finally:
+            STACK_FILE.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
