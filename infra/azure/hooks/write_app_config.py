@@ -18,7 +18,8 @@ a bounded number of times until the role is effective. What is written, label-le
   - last, the sentinel key (APP_CONFIG_SENTINEL_KEY, default connect-sso:sentinel) set to this run's time, so a
     function that watches it reloads once, after every other key is in place.
 
-Values are settings, not secrets; still, only key names are printed.
+Values are settings, not secrets; still, only key names are printed (and the function's own message for a value it
+would refuse, which never holds a secret).
 """
 
 from __future__ import annotations
