@@ -122,6 +122,13 @@ def target_from(args: argparse.Namespace) -> Target:
     return target
 
 
+def unset_variables(args: argparse.Namespace) -> list[str]:
+    """--token-env / --widget-secret-env naming a variable that is unset or empty: a mistake, said by name."""
+    named = (("--token-env", args.token_env), ("--widget-secret-env", args.widget_secret_env))
+    return [f"{flag} {name}: the environment variable {name} is not set (or empty)"
+            for flag, name in named if name and not os.environ.get(name)]  # fmt: skip
+
+
 def run_checks(target: Target) -> list[Result]:
     results = check_page(target)  # first: it reads config.json, which later checks compare with
     if target.token is None and target.token_source is not None and target.page_config is not None:
@@ -133,7 +140,10 @@ def run_checks(target: Target) -> list[Result]:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    args = parser().parse_args(argv)
+    command_line = parser()
+    args = command_line.parse_args(argv)
+    for problem in unset_variables(args):
+        command_line.error(problem)  # exit status 2: a named input that is missing is not a check to SKIP
     try:
         target = target_from(args)
     except StackFileError as error:

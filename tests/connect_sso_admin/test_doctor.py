@@ -242,3 +242,28 @@ def test_the_operator_package_imports_nothing_from_the_development_tools() -> No
     for path in package.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert "from tools" not in text and "import tools" not in text, path
+
+
+def test_an_untrusted_provider_certificate_suggests_the_ca_bundle_not_the_authority(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    metadata = by_check(run_checks(deployment.target(ca_bundle=None)))["identity.metadata"]
+    assert metadata.status is Status.FAIL
+    assert "SSLError" in metadata.reason
+    assert "--ca-bundle .dev/localhost.crt" in metadata.action
+    assert "msal.authority" not in metadata.action
+
+
+@pytest.mark.parametrize("flag", ["--token-env", "--widget-secret-env"])
+def test_a_variable_flag_naming_an_unset_variable_is_an_error_that_names_it(
+    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CONNECT_SSO_TEST_UNSET_VARIABLE", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        doctor_main([flag, "CONNECT_SSO_TEST_UNSET_VARIABLE", "--function-url", "http://127.0.0.1:9/api/x"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"{flag} CONNECT_SSO_TEST_UNSET_VARIABLE" in error
+    assert "not set" in error
