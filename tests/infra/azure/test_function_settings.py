@@ -141,7 +141,13 @@ def test_optional_settings_never_pass_through_the_parameters_file_or_main_bicep(
 def test_derived_settings_match_what_the_deployment_creates():
     derived = _main_settings()
     assert derived["ENTRA_API_CLIENT_ID"] == "apiClientId"
-    assert derived["ALLOWED_CLIENT_APP_IDS"] == "spaClientId"
+    # The page's client, plus the operator client only when operatorClient registered one (empty ids dropped).
+    allowed = derived["ALLOWED_CLIENT_APP_IDS"]["function"]
+    assert allowed["type"] == "join" and allowed["parameters"]["delimiter"] == ","
+    assert allowed["parameters"]["input_array"]["function"]["parameters"]["input_array"] == [
+        "spaClientId",
+        "operatorClientId",
+    ]
     assert derived["CONNECT_WIDGET_ID"] == "connectWidgetId"
     assert derived["REQUIRED_SCOPES"] == "apiScopeName"
     assert parse_file(MAIN_BICEP)["variables"]["apiScopeName"]["value"] == "JWT.Read"
