@@ -30,7 +30,7 @@ MAX_APP_CONFIG_SECRET_REFRESH_SECONDS = 86400
 KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json"
 # Key Vault hosts of the public and sovereign clouds: a reference elsewhere is refused, not followed.
 KEY_VAULT_HOST_SUFFIXES = (".vault.azure.net", ".vault.usgovcloudapi.net", ".vault.azure.cn")
-# The catalogue's defaults (shared/settings.py is their one home).
+# The catalogue's defaults (shared/catalogue.py is their one home).
 DEFAULT_SENTINEL_KEY = default_of("APP_CONFIG_SENTINEL_KEY") or ""
 DEFAULT_REFRESH_SECONDS = int(default_of("APP_CONFIG_REFRESH_SECONDS") or 0)
 DEFAULT_SECRET_REFRESH_SECONDS = int(default_of("APP_CONFIG_SECRET_REFRESH_SECONDS") or 0)

@@ -1,4 +1,4 @@
-"""Every setting the function reads (shared/settings.py) is provided by the deployment, under its exact name.
+"""Every setting the function reads (shared/catalogue.py) is provided by the deployment, under its exact name.
 
 Required settings must be set (App Configuration key-values or app settings); secret settings exist only as Key
 Vault references; every other name written is one the function knows; main.bicep derives exactly the settings the
