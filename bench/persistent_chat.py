@@ -89,4 +89,5 @@ def measure(provider: BenchProvider, runs: int) -> list[Figures]:
 
 def _attributes(jwt: str) -> dict[str, str]:
     payload = jwt.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["attributes"]
+    attributes: dict[str, str] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["attributes"]
+    return attributes

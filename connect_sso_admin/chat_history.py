@@ -18,19 +18,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.chat_history import (
+from shared.catalogue import default_of
+from shared.chat_history import ChatHistoryStore, ChatHistoryUnavailable, Person, sdk_table_client
+from shared.chat_history_settings import (
     DEFAULT_RETENTION_DAYS,
     DEFAULT_TABLE,
-    MAX_RETENTION_DAYS,
     ChatHistoryOptions,
-    ChatHistoryStore,
-    ChatHistoryUnavailable,
-    Person,
-    chat_history_problems,
-    sdk_table_client,
+    read_chat_history_options,
 )
-from shared.settings import is_guid
-from shared.widget import Secret
+from shared.guids import is_guid
+from shared.setting_reader import SettingReader
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,31 +47,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def options_from(args: argparse.Namespace, environ: Mapping[str, str]) -> ChatHistoryOptions | str:
-    """The store to erase from, or what is wrong (the checks the function applies to the same settings)."""
+    """The store to erase from, or what is wrong: the function's own reading of the same settings."""
     values = {
         "CHAT_HISTORY_ENDPOINT": args.endpoint or environ.get("CHAT_HISTORY_ENDPOINT"),
         "CHAT_HISTORY_CONNECTION_STRING": None if args.endpoint else environ.get("CHAT_HISTORY_CONNECTION_STRING"),
         "CHAT_HISTORY_TABLE": args.table or environ.get("CHAT_HISTORY_TABLE"),
+        "CHAT_HISTORY_RETENTION_DAYS": str(getattr(args, "retention_days", None) or "")
+        or environ.get("CHAT_HISTORY_RETENTION_DAYS"),
     }
-    present = {name: value for name, value in values.items() if value}
-    problems = chat_history_problems(present, persistent_chat=True)
-    if problems:
-        return "; ".join(f"{name} {message}" for name, message in problems).replace(
-            "CHAT_HISTORY_ENDPOINT is required when persistent chat is on",
-            "--endpoint (or CHAT_HISTORY_ENDPOINT) is needed",
-        )
-    retention_days = getattr(args, "retention_days", None) or int(
-        environ.get("CHAT_HISTORY_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS
-    )
-    if not 1 <= retention_days <= MAX_RETENTION_DAYS:
-        return f"the retention must be 1 to {MAX_RETENTION_DAYS} days"
-    connection_string = present.get("CHAT_HISTORY_CONNECTION_STRING")
-    return ChatHistoryOptions(
-        endpoint=present.get("CHAT_HISTORY_ENDPOINT"),
-        connection_string=Secret(connection_string) if connection_string else None,
-        table=present.get("CHAT_HISTORY_TABLE", DEFAULT_TABLE),
-        retention_days=retention_days,
-    )
+    reader = SettingReader({name: value for name, value in values.items() if value}, default_of)
+    options = read_chat_history_options(reader, persistent_chat=False)
+    if reader.problems:
+        return "; ".join(map(str, reader.problems))
+    if options is None:
+        return "--endpoint (or CHAT_HISTORY_ENDPOINT) is needed: the storage account's Table endpoint"
+    return options
 
 
 def main(

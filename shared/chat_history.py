@@ -15,21 +15,15 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.chat_history_settings import ChatHistoryOptions
 from shared.telemetry import record_chat_history
-from shared.urls import split_url
-from shared.widget import Secret
 
-DEFAULT_TABLE = "chathistory"
-DEFAULT_RETENTION_DAYS = 30
-MAX_RETENTION_DAYS = 365
-TABLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")  # Azure Table naming rules
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 2.0
 RETRIES = 0  # a retry doubles the wait of a chat start for history it can live without
@@ -41,61 +35,6 @@ _log = logging.getLogger(__name__)
 # SDK's HTTP log goes to this logger, which passes on warnings only.
 _sdk_http_log = logging.getLogger("connect_sso.chat_history.http")
 _sdk_http_log.setLevel(logging.WARNING)
-
-
-@dataclass(frozen=True)
-class ChatHistoryOptions:
-    """Where the store is (exactly one of `endpoint` and `connection_string`), its table and retention."""
-
-    endpoint: str | None
-    connection_string: Secret | None
-    table: str = DEFAULT_TABLE
-    retention_days: int = DEFAULT_RETENTION_DAYS
-
-    @property
-    def retention(self) -> datetime.timedelta:
-        return datetime.timedelta(days=self.retention_days)
-
-
-def chat_history_problems(values: Mapping[str, str], persistent_chat: bool) -> list[tuple[str, str]]:
-    """(setting, problem) for the store settings; `persistent_chat`: some widget has it on, so a store is needed.
-    Values are never echoed: the connection string is a secret, and an endpoint pasted wrongly may be one."""
-    endpoint = values.get("CHAT_HISTORY_ENDPOINT")
-    connection_string = values.get("CHAT_HISTORY_CONNECTION_STRING")
-    problems: list[tuple[str, str]] = []
-    if endpoint is not None and connection_string is not None:
-        problems.append(("CHAT_HISTORY_CONNECTION_STRING", "set either it or CHAT_HISTORY_ENDPOINT, not both"))
-    if persistent_chat and endpoint is None and connection_string is None:
-        problems.append(
-            (
-                "CHAT_HISTORY_ENDPOINT",
-                "is required when persistent chat is on (CONNECT_PERSISTENT_CHAT or a widget's persistentChat): "
-                "the storage account's Table endpoint (or CHAT_HISTORY_CONNECTION_STRING for local development)",
-            )
-        )
-    if endpoint is not None:
-        parts = split_url(endpoint)
-        if parts is None or parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
-            problems.append(
-                ("CHAT_HISTORY_ENDPOINT", "must be an https URL like https://<account>.table.core.windows.net")
-            )
-    if connection_string is not None and not _is_connection_string(connection_string):
-        problems.append(
-            (
-                "CHAT_HISTORY_CONNECTION_STRING",
-                "must be a storage connection string (AccountName=...;AccountKey=...;TableEndpoint=...)",
-            )
-        )
-    table = values.get("CHAT_HISTORY_TABLE")
-    if table is not None and not TABLE_NAME.match(table):
-        problems.append(("CHAT_HISTORY_TABLE", "must be 3 to 63 letters and digits, starting with a letter"))
-    return problems
-
-
-def _is_connection_string(value: str) -> bool:
-    pairs = dict(part.partition("=")[::2] for part in value.split(";") if part.strip())
-    has_key = bool(pairs.get("AccountKey") or pairs.get("SharedAccessSignature"))
-    return bool(pairs.get("AccountName")) and has_key
 
 
 @dataclass(frozen=True)

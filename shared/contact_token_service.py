@@ -15,10 +15,11 @@ from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_
 from shared.contact_token import mint_contact_token
 from shared.entra import Claims, TokenVerification, bearer_token
 from shared.errors import ContactTokenError, UnknownWidget
+from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
 from shared.last_contact import LastContacts
-from shared.settings import Settings, is_guid
+from shared.settings import Settings
 from shared.telemetry import measured_contact_token_request
 from shared.widget import Widget
 

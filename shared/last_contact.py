@@ -16,7 +16,8 @@ from typing import Any
 from shared.chat_history import ChatHistory, ChatHistoryUnavailable, Person
 from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE
 from shared.errors import InvalidContactId, PersistentChatDisabled, ServiceUnavailable
-from shared.settings import Settings, is_guid
+from shared.guids import is_guid
+from shared.settings import Settings
 from shared.widget import Widget
 
 MAX_BODY_BYTES = 1024

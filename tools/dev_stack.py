@@ -14,6 +14,7 @@ exits on its own stops the stack too (exit status 1), and a port already taken s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -148,7 +149,7 @@ def free_port() -> int:
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_function(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -227,6 +228,25 @@ def run_stack(
         yield DevStack(identity, url, process, certificate.cert_file, azurite)
 
 
+STACK_FILE = DEV_FOLDER / "stack.json"  # what the operator's `doctor --local` reads (connect_sso_admin/doctor/cli.py)
+
+
+def write_stack_file(path: Path, *, page_url: str, function_url: str, ca_bundle: Path, issuer: str) -> None:
+    """Tells other programs (the doctor's --local) where the running stack is: development values only."""
+    stack = {
+        "page_url": page_url,
+        "function_url": function_url,
+        "ca_bundle": str(ca_bundle),
+        "token_endpoint": f"{issuer.rstrip('/')}/token",
+        "user": next(iter(DEV_USERS)),
+        "scope": DEV_API_SCOPE,
+        "client_id": DEV_SPA_CLIENT_ID,
+        "widget_secret": DEV_WIDGET_SECRET,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
@@ -288,6 +308,13 @@ def _run(identity_port: int, function_port: int, page_port: int, *, built_page: 
             about_page = "development build: a panel stands in for the Connect widget"
             what_to_do = "Sign in as the development user (no password) and press Start chat in the development panel."
         certificate = _relative(stack.certificate_file)
+        write_stack_file(
+            STACK_FILE,
+            page_url=page.url,
+            function_url=stack.function_url,
+            ca_bundle=stack.certificate_file,
+            issuer=stack.identity.issuer,
+        )
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {certificate})\n"
@@ -306,10 +333,16 @@ def _run(identity_port: int, function_port: int, page_port: int, *, built_page: 
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        children = {"identity provider": stack.identity.process, "function runner": stack.function_process}
+        children: dict[str, subprocess.Popen[bytes] | subprocess.Popen[str]] = {
+            "identity provider": stack.identity.process,
+            "function runner": stack.function_process,
+        }
         if stack.azurite is not None and stack.azurite.process is not None:
             children["chat history store (Azurite)"] = stack.azurite.process
-        return wait_for_children(children)
+        try:
+            return wait_for_children(children)
+        finally:
+            STACK_FILE.unlink(missing_ok=True)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
 
 

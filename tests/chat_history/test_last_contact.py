@@ -24,9 +24,9 @@ from tests.support.chat_history import (
     put_last,
     service_on,
 )
-from tests.support.function_http import function_using
 from tools.azurite import Azurite
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import function_using
 from tools.testkit.service import FakeClock
 from tools.testkit.tokens import TENANT_ID, USER_OID, WIDGET_ID, access_token, entra_v2_claims
 

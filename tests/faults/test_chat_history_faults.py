@@ -30,10 +30,10 @@ from tests.support.chat_history import (
     put_last,
     service_on,
 )
-from tests.support.function_http import function_using
 from tools.azurite import ACCOUNT, Azurite
 from tools.dev_certificate import ensure_localhost_certificate
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import function_using
 from tools.testkit.tokens import USER_OID
 
 ENTITY_JSON = "application/json;odata=minimalmetadata"

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from shared.settings import SECRET_SETTING_NAMES, ConfigurationError, parse_settings
+from shared.catalogue import SECRET_SETTING_NAMES
+from shared.setting_reader import ConfigurationError
+from shared.settings import parse_settings
 from tools.testkit.service import base_settings
 
 AUTHORITY = "https://login.microsoftonline.com/72f988bf-0000-4000-8000-00000000aaaa/v2.0"

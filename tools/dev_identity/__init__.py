@@ -110,7 +110,7 @@ class DevIdentityProvider:
             timeout=10,
         )
         response.raise_for_status()
-        return response.json()["access_token"]
+        return str(response.json()["access_token"])
 
     def app_only_token(self, client_id: str = DEV_SPA_CLIENT_ID) -> str:
         response = requests.post(
@@ -121,7 +121,7 @@ class DevIdentityProvider:
             timeout=10,
         )
         response.raise_for_status()
-        return response.json()["access_token"]
+        return str(response.json()["access_token"])
 
 
 def node_modules_ready() -> bool:
