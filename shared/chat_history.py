@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.chat_history_settings import ChatHistoryOptions
+from shared.guids import is_guid
 from shared.telemetry import record_chat_history
 
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 2.0
 RETRIES = 0  # a retry doubles the wait of a chat start for history it can live without
-STORAGE_SCOPE = "https://storage.azure.com/.default"
 CONTACT_ID_PROPERTY = "ContactId"
 STORED_AT_PROPERTY = "StoredAt"
 _log = logging.getLogger(__name__)
@@ -125,8 +125,9 @@ class ChatHistoryStore:
                 return None
             contact_id = entity.get(CONTACT_ID_PROPERTY) if hasattr(entity, "get") else None
             stored_at = _utc(entity.get(STORED_AT_PROPERTY)) if hasattr(entity, "get") else None
-            if not isinstance(contact_id, str) or stored_at is None:
-                raise ChatHistoryUnavailable("the store answered an entity without ContactId and StoredAt")
+            # Only a contact id goes into a signed token: anything else in the table is not ours to sign.
+            if not isinstance(contact_id, str) or not is_guid(contact_id) or stored_at is None:
+                raise ChatHistoryUnavailable("the store answered an entity without a ContactId and a StoredAt")
         if now - stored_at > self.options.retention:
             self._delete_expired(person, widget_id)
             return None

@@ -43,6 +43,13 @@ FAULTS: dict[str, tuple[int, str, bytes]] = {
     "html error page": (502, "text/html", b"<html><body>Bad gateway</body></html>"),
     "throttled": (503, ENTITY_JSON, b'{"odata.error": {"code": "ServerBusy"}}'),
 }
+# A well-formed entity whose ContactId is not a contact id: never signed into a token.
+NOT_A_CONTACT_ID = (
+    200,
+    ENTITY_JSON,
+    b'{"PartitionKey": "p", "RowKey": "r", "ContactId": "../../other-contact", '
+    b'"StoredAt@odata.type": "Edm.DateTime", "StoredAt": "2099-01-01T00:00:00Z"}',
+)
 
 
 class MisbehavingStore(ThreadingHTTPServer):
@@ -67,7 +74,7 @@ def _handler() -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
-            status, content_type, body = FAULTS.get(self.server.mode, FAULTS["garbage"])
+            status, content_type, body = {**FAULTS, "not a contact id": NOT_A_CONTACT_ID}[self.server.mode]
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -127,3 +134,16 @@ def test_the_chat_starts_without_history_and_put_is_503(
     }
     # Reported, not asserted (no timed assertions): what a chat start waited for this fault.
     print(f"{mode}: the contact token waited {waited:.2f} s for history")
+
+
+def test_a_stored_value_that_is_not_a_contact_id_is_never_signed(
+    fake_entra: FakeEntra, bad_store: tuple[MisbehavingStore, Azurite], telemetry: TelemetryCapture
+) -> None:
+    server, described = bad_store
+    server.mode = "not a contact id"
+    before = telemetry.points()
+    with function_using(service_on(persistent_settings(fake_entra.authority, described, "chathistory"), described)):
+        attributes = contact_attributes(bearer(fake_entra))
+    assert "previousContactId" not in attributes
+    counts = counts_delta(before, telemetry.points(), CHAT_HISTORY_METRIC)
+    assert counts == {frozenset({("operation", "lookup"), ("outcome", "error")}): 1}
