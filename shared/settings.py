@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.auth_context import auth_context_problem
 from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
 from shared.contact_token import MAX_CONTACT_TOKEN_TTL_SECONDS
 from shared.urls import fetch_url_problem, split_url
@@ -28,7 +29,9 @@ MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one i
 # CONNECT_WIDGETS names each extra widget's key setting; those names are dynamic, so the catalogue knows the prefix.
 WIDGET_SECRET_PREFIX = "CONNECT_WIDGET_SECRET_"  # noqa: S105 -- a setting name prefix, not a secret
 WIDGET_SECRET_SETTING_NAME = re.compile(rf"^{WIDGET_SECRET_PREFIX}[A-Za-z0-9_]+$")
-WIDGET_MEMBERS = frozenset({"secretSetting", "ttlSeconds", "segmentAttributes", "customAttributes", "customerIdClaim"})
+WIDGET_MEMBERS = frozenset(
+    {"secretSetting", "ttlSeconds", "segmentAttributes", "customAttributes", "customerIdClaim", "requiredAuthContext"}
+)
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,17 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "CONNECT_WIDGETS",
         "More widgets, a JSON object keyed by widget id (UUID): each value has `secretSetting` (required: the name "
         f"of the `{WIDGET_SECRET_PREFIX}*` setting holding its key) and optionally `ttlSeconds`, `segmentAttributes`, "
-        "`customAttributes` and `customerIdClaim` (the global setting applies where one is left out).",
+        "`customAttributes`, `customerIdClaim` and `requiredAuthContext` (the global setting applies where one is "
+        "left out).",
     ),
     SettingSpec("CONNECT_TOKEN_TTL_SECONDS", "Contact JWT lifetime, 1..600.", default="600"),
     SettingSpec("CONNECT_SEGMENT_ATTRIBUTES", "JSON object copied into `segmentAttributes`."),
     SettingSpec("CONNECT_CUSTOMER_ID_CLAIM", "Claim whose value becomes `customerId`."),
+    SettingSpec(
+        "CONNECT_REQUIRED_AUTH_CONTEXT",
+        "Step-up: a Conditional Access authentication context id, `c1`..`c25`, the access token must satisfy "
+        "(its `acrs` claim); otherwise a claims challenge (docs/step-up.md). Default: none.",
+    ),
     SettingSpec(
         "SSO_CUSTOM_ATTRIBUTES",
         "Comma-separated `claim` or `claim:attributeName` entries added to the contact attributes.",
@@ -392,7 +401,16 @@ class _Parser:
             attribute_rules=AttributeRules(
                 custom=custom, customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM")
             ),
+            required_auth_context=self.auth_context(),
         )
+
+    def auth_context(self) -> str | None:
+        value = self.values.get("CONNECT_REQUIRED_AUTH_CONTEXT")
+        problem = None if value is None else auth_context_problem(value)
+        if problem:
+            self.problem("CONNECT_REQUIRED_AUTH_CONTEXT", problem)
+            return None
+        return value
 
     def secret(self, name: str, unset: str) -> Secret:
         """A widget's security key; the problems name the setting, never the value."""
@@ -519,6 +537,7 @@ class _WidgetEntry:
             ttl_seconds=self.ttl_seconds(entry),
             segment_attributes=self.segment_attributes(entry),
             attribute_rules=AttributeRules(custom=custom, customer_id_claim=customer_id_claim),
+            required_auth_context=self.required_auth_context(entry),
         )
 
     def secret(self, name: object, secret_owners: dict[str, str]) -> Secret:
@@ -550,6 +569,19 @@ class _WidgetEntry:
         for message in segment_attribute_problems(parsed):
             self.problem(f"segmentAttributes {message}")
         return parsed if isinstance(parsed, dict) else None
+
+    def required_auth_context(self, entry: Mapping[str, object]) -> str | None:
+        """The member overrides the global setting; "" means this widget requires none."""
+        if "requiredAuthContext" not in entry:
+            return self.default.required_auth_context
+        value = entry["requiredAuthContext"]
+        if value == "":
+            return None
+        problem = auth_context_problem(value)
+        if problem:
+            self.problem(f'requiredAuthContext {problem} (or "" for none)')
+            return None
+        return value if isinstance(value, str) else None
 
     def attribute_rules(self, entry: Mapping[str, object]) -> tuple[tuple[ClaimAttribute, ...], str | None]:
         custom = self.default.attribute_rules.custom

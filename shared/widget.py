@@ -38,3 +38,4 @@ class Widget:
     ttl_seconds: int
     segment_attributes: Mapping[str, object] | None = None
     attribute_rules: AttributeRules = field(default_factory=AttributeRules)
+    required_auth_context: str | None = None  # step-up: c1..c25 the access token must satisfy (shared/auth_context.py)
