@@ -135,6 +135,7 @@ type OptionalFunctionSettings = {
   CONNECT_TOKEN_TTL_SECONDS: string?
   CONNECT_SEGMENT_ATTRIBUTES: string?
   CONNECT_CUSTOMER_ID_CLAIM: string?
+  CONNECT_REQUIRED_AUTH_CONTEXT: string?
   SSO_CUSTOM_ATTRIBUTES: string?
   VERBOSE_LOG: string?
 }
