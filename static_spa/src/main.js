@@ -4,6 +4,7 @@ import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js"
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
 import { customerMessageFor, wordsFor } from "./messages.js";
+import { createStepUp, isClaimsChallenge } from "./step-up.js";
 import { createView } from "./view.js";
 import { configureWidget, installCommandQueue, loadWidgetScript } from "./widget.js";
 
@@ -25,8 +26,13 @@ async function main() {
   const messageFor = (error) => customerMessageFor(error, modes);
 
   let session;
+  const stepUp = createStepUp({
+    widgetId: config.widget.widgetId,
+    redirect: (claims) => session.stepUp(claims),
+    show: (message) => view.showCustomerMessage(message),
+  });
   try {
-    session = await startSession(config.msal, origin);
+    session = await startSession(config.msal, origin, undefined, { keepAccountOnRedirectError: stepUp.inProgress() });
   } catch {
     // A failed sign-in response or an unreachable authority: offer a clean sign-in rather than a dead page.
     view.showSignedOut(() => window.location.reload());
@@ -42,6 +48,7 @@ async function main() {
 
   const name = session.account.name || session.account.username;
   view.showSignedIn(name, () => session.signOut());
+  stepUp.afterRedirect(session);
 
   const tokens = createContactTokenSource({
     getAccessToken: () => session.accessToken(),
@@ -51,8 +58,12 @@ async function main() {
   const handlers = createWidgetHandlers({
     tokens,
     fallbackName: name,
-    onSuccess: () => view.clearCustomerMessage(),
-    onFailure: (error) => view.showCustomerMessage(messageFor(error), signIn),
+    onSuccess: () => {
+      stepUp.succeeded();
+      view.clearCustomerMessage();
+    },
+    onFailure: (error) =>
+      isClaimsChallenge(error) ? stepUp.answer(error) : view.showCustomerMessage(messageFor(error), signIn),
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 
