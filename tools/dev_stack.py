@@ -31,9 +31,15 @@ import requests
 
 from shared.routes import CONTACT_TOKEN_PATH
 from tools.dev_certificate import ensure_localhost_certificate
-from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, function_settings
+from tools.dev_defaults import (
+    DEV_FUNCTION_PORT,
+    DEV_IDENTITY_PORT,
+    DEV_STEP_UP_AUTH_CONTEXT,
+    DEV_STEP_UP_WIDGET_ID,
+    function_settings,
+)
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
-from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
+from tools.dev_page import DEV_PAGE_PORT, DEV_STEP_UP_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
 
 START_TIMEOUT_SECONDS = 30.0
@@ -184,12 +190,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
     parser.add_argument("--function-port", type=int, default=DEV_FUNCTION_PORT)
     parser.add_argument("--page-port", type=int, default=DEV_PAGE_PORT)
+    parser.add_argument("--step-up-page-port", type=int, default=DEV_STEP_UP_PAGE_PORT)
     args = parser.parse_args(argv)
     problems = taken_ports(
         {
             "identity provider (--identity-port)": args.identity_port,
             "function (--function-port)": args.function_port,
             "chat page (--page-port)": args.page_port,
+            "step-up chat page (--step-up-page-port)": args.step_up_page_port,
         }
     )
     if problems:
@@ -199,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop_on_signal)
     try:
-        reason = _run(args.identity_port, args.function_port, args.page_port)
+        reason = _run(args.identity_port, args.function_port, args.page_port, args.step_up_page_port)
     except KeyboardInterrupt:
         print("\nstopped by SIGINT", flush=True)
         return 128 + signal.SIGINT
@@ -210,19 +218,27 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(identity_port: int, function_port: int, page_port: int) -> str:
+def _run(identity_port: int, function_port: int, page_port: int, step_up_page_port: int) -> str:
     """Runs the stack until a child exits on its own (returns why) or a stop signal unwinds it."""
-    page_origin = f"http://localhost:{page_port}"  # the function's CORS must let the page call it
+    # The function's CORS must let both pages call it.
+    origins = ",".join(f"http://localhost:{port}" for port in (page_port, step_up_page_port))
     with (
-        run_stack(identity_port=identity_port, function_port=function_port, cors=page_origin, quiet=False) as stack,
+        run_stack(identity_port=identity_port, function_port=function_port, cors=origins, quiet=False) as stack,
         serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
+        serve_page(
+            development_config(stack.identity.issuer, stack.function_url, widget_id=DEV_STEP_UP_WIDGET_ID),
+            port=step_up_page_port,
+        ) as step_up_page,
     ):
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {stack.certificate_file})\n"
             f"  function           {stack.function_url}\n"
-            f"  chat page          {page.url}  (development build: a panel stands in for the Connect widget)\n\n"
+            f"  chat page          {page.url}  (development build: a panel stands in for the Connect widget)\n"
+            f"  step-up chat page  {step_up_page.url}  (a widget requiring authentication context "
+            f"{DEV_STEP_UP_AUTH_CONTEXT}: docs/step-up.md)\n\n"
             f"Open {page.url} , sign in as the development user (no password) and press Start chat.\n"
+            f"On {step_up_page.url} the chat asks you to confirm who you are again first (step-up).\n"
             "Your browser will warn about the identity provider's self-signed certificate: open\n"
             f"{stack.identity.issuer}/.well-known/openid-configuration once and accept it.\n\n"
             "Or ask for a contact token directly (the access token is valid for an hour):\n\n"

@@ -83,8 +83,8 @@ def step_up_stack() -> Iterator[StepUpStack]:
         ):
             pages: dict[str, PageServer] = {}
             for widget_id, port in ports.items():
-                config = development_config(identity.issuer, url)
-                config["widget"]["widgetId"] = widget_id  # one page per widget, as one site per queue would be
+                # One page per widget, as one site per queue would be.
+                config = development_config(identity.issuer, url, widget_id=widget_id)
                 pages[widget_id] = pages_stack.enter_context(serve_page(config, port=port))
             yield StepUpStack(identity, url, pages)
 
