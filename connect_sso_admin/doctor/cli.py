@@ -18,12 +18,14 @@ from connect_sso_admin.doctor.identity import check_identity
 from connect_sso_admin.doctor.page import check_page
 from connect_sso_admin.doctor.report import Result, Status, print_table
 from connect_sso_admin.doctor.sign_in import device_code_source
+from connect_sso_admin.doctor.step_up import check_step_up
 from connect_sso_admin.doctor.target import Target
 
 DESCRIPTION = """\
 Checks a connect-sso deployment end to end: the page (config.json, headers), the function (health, challenges,
-CORS), the identity provider, a contact token (with --token), agent SSO (with its inputs). One line per check:
-PASS, WARN, FAIL or SKIP (input not given). Exit status 1 on any FAIL. Never prints a token or a secret.
+CORS), the identity provider, a contact token and each widget's step-up requirement (with --token), agent SSO
+(with its inputs). One line per check: PASS, WARN, FAIL or SKIP (input not given). Exit status 1 on any FAIL.
+Never prints a token or a secret.
 Checks and what to do about a FAIL: docs/operations.md, The doctor."""
 
 EXAMPLE = """\
@@ -50,6 +52,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--client-id", help="with --device-code: the page's client id (default: its msal.clientId)")
     p.add_argument("--scope", help="with --device-code: the API scope (default: the page's msal.apiScope)")
     p.add_argument("--widget-id", help="expected contact-token sub (default: the page's widget.widgetId)")
+    p.add_argument(
+        "--step-up-widget",
+        action="append",
+        default=[],
+        metavar="WIDGET_ID",
+        help="another widget whose step-up requirement to report (repeatable; the page's widget always is)",
+    )
     p.add_argument("--ca-bundle", type=Path, help="CA certificates to trust (a self-signed development provider)")
     p.add_argument("--saml-metadata", action="append", default=[], metavar="FILE_OR_URL", help="repeatable")
     p.add_argument("--saml-metadata-warn-days", type=int, default=30, help="default %(default)s")
@@ -64,7 +73,14 @@ def local_target() -> Target:
     """The `scripts/run` stack (tools/dev_stack.py defaults): development values, so the key may be shown to it."""
     from shared.routes import CONTACT_TOKEN_PATH
     from tools.dev_certificate import ensure_localhost_certificate
-    from tools.dev_defaults import DEV_API_SCOPE, DEV_FUNCTION_PORT, DEV_SPA_CLIENT_ID, DEV_USERS, DEV_WIDGET_SECRET
+    from tools.dev_defaults import (
+        DEV_API_SCOPE,
+        DEV_FUNCTION_PORT,
+        DEV_SPA_CLIENT_ID,
+        DEV_STEP_UP_WIDGET_ID,
+        DEV_USERS,
+        DEV_WIDGET_SECRET,
+    )
     from tools.dev_page import DEV_PAGE_PORT
     from tools.paths import DEV_FOLDER
 
@@ -73,6 +89,7 @@ def local_target() -> Target:
         function_url=f"http://127.0.0.1:{DEV_FUNCTION_PORT}{CONTACT_TOKEN_PATH}",
         widget_secret=DEV_WIDGET_SECRET,
         ca_bundle=ensure_localhost_certificate(DEV_FOLDER).cert_file,
+        step_up_widgets=[DEV_STEP_UP_WIDGET_ID],
     )
     target.token_source = lambda authority: development_token(  # type: ignore[attr-defined]
         target, authority, next(iter(DEV_USERS)), DEV_API_SCOPE, DEV_SPA_CLIENT_ID
@@ -104,6 +121,7 @@ def target_from(args: argparse.Namespace) -> Target:
         target.token_source = device_code_source(  # type: ignore[attr-defined]
             args.client_id, args.scope, lambda: target.page_config, sys.stderr
         )
+    target.step_up_widgets = [*target.step_up_widgets, *args.step_up_widget]
     target.saml_metadata = list(args.saml_metadata)
     target.saml_warn_days = args.saml_metadata_warn_days
     target.users = list(args.user)
@@ -118,7 +136,7 @@ def run_checks(target: Target) -> list[Result]:
     token_source: Callable[[str], str | None] | None = getattr(target, "token_source", None)
     if target.token is None and token_source is not None and target.page_config is not None:
         target.token = token_source(target.page_config["msal"]["authority"])
-    for check in (check_function, check_identity, check_contact_token, check_agent_sso):
+    for check in (check_function, check_identity, check_contact_token, check_step_up, check_agent_sso):
         results += check(target)
     return results
 
