@@ -50,10 +50,14 @@ async function main() {
   view.showSignedIn(name, () => session.signOut());
   stepUp.afterRedirect(session);
 
+  // What the development panel shows beside the widget's view: failures and how many requests went out.
+  const observed = { tokenRequests: 0, onFailure: () => {} };
   const tokens = createContactTokenSource({
     getAccessToken: () => session.accessToken(),
-    requestToken: (accessToken) =>
-      requestContactToken({ url: config.api.contactTokenUrl, accessToken, widgetId: config.widget.widgetId }),
+    requestToken: (accessToken) => {
+      observed.tokenRequests += 1;
+      return requestContactToken({ url: config.api.contactTokenUrl, accessToken, widgetId: config.widget.widgetId });
+    },
   });
   const handlers = createWidgetHandlers({
     tokens,
@@ -62,15 +66,18 @@ async function main() {
       stepUp.succeeded();
       view.clearCustomerMessage();
     },
-    onFailure: (error) =>
-      isClaimsChallenge(error) ? stepUp.answer(error) : view.showCustomerMessage(messageFor(error), signIn),
+    onFailure: (error) => {
+      if (isClaimsChallenge(error)) stepUp.answer(error);
+      else view.showCustomerMessage(messageFor(error), signIn);
+      observed.onFailure(error);
+    },
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 
   // A build-time constant: production builds drop this branch and the development module with it.
   if (__CONNECT_DEVELOPMENT_WIDGET__) {
     const { startDevelopmentWidget } = await import("./dev/development-widget.js");
-    startDevelopmentWidget(window, document.getElementById("development-slot"), config.widget);
+    startDevelopmentWidget(window, document.getElementById("development-slot"), config.widget, observed);
   } else {
     loadWidgetScript(document, config.widget);
   }
