@@ -1,14 +1,19 @@
 // Wires the page: config.json -> MSAL session -> widget whose authenticate callback fetches a contact token.
 import { startSession } from "./auth.js";
+import { claimWidgetSession, rememberPageElements } from "./chat-session.js";
 import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
 import { customerMessageFor, wordsFor } from "./messages.js";
+import { createSignOutAction, createSignOutDialog } from "./sign-out.js";
 import { createStepUp, isClaimsChallenge } from "./step-up.js";
 import { createView } from "./view.js";
 import { configureWidget, installCommandQueue, loadWidgetScript } from "./widget.js";
 
 async function main() {
+  // Before anything is added: what the page ships, so that sign-out can remove whatever the widget added.
+  const removeWidgetFromPage = rememberPageElements(document);
+  const storage = { sessionStorage: window.sessionStorage, localStorage: window.localStorage };
   const view = createView(document);
   const origin = window.location.origin;
 
@@ -34,6 +39,8 @@ async function main() {
   try {
     session = await startSession(config.msal, origin, undefined, { keepAccountOnRedirectError: stepUp.inProgress() });
   } catch {
+    // Nobody is signed in: a widget session left in this tab belongs to no one here.
+    await claimWidgetSession({ ...storage, homeAccountId: null });
     // A failed sign-in response or an unreachable authority: offer a clean sign-in rather than a dead page.
     view.showSignedOut(() => window.location.reload());
     view.showCustomerMessage(messageFor(null));
@@ -41,13 +48,23 @@ async function main() {
   }
   // An unreachable authority fails the sign-in redirect before it leaves the page: say so instead of nothing.
   const signIn = () => session.signIn().catch(() => view.showCustomerMessage(messageFor(null)));
+  // Before the widget loads: a widget session that is not this account's (or anyone's) is cleared.
+  await claimWidgetSession({ ...storage, homeAccountId: session.account?.homeAccountId ?? null });
   if (!session.account) {
     view.showSignedOut(signIn);
     return;
   }
 
   const name = session.account.name || session.account.username;
-  view.showSignedIn(name, () => session.signOut());
+  const signOut = createSignOutAction({
+    storage,
+    confirm: createSignOutDialog(document).ask,
+    removeWidget: () =>
+      removeWidgetFromPage({ widgetId: config.widget.widgetId, slot: document.getElementById("development-slot") }),
+    signOut: () => session.signOut(),
+    beforeSignOut: [async () => stepUp.succeeded()], // a step-up under way is this person's, not the next one's
+  });
+  view.showSignedIn(name, signOut);
   stepUp.afterRedirect(session);
 
   // What the development panel shows beside the widget's view: failures and how many requests went out.

@@ -79,7 +79,7 @@ export function createStepUp({ widgetId, redirect, show, storage = globalThis.se
       }
     },
 
-    /** A contact token arrived: the step-up, if any, is over. */
+    /** A contact token arrived (or the person signs out): the step-up, if any, is over. */
     succeeded: clear,
 
     /** Answers a claims challenge: the first one redirects; one after a step-up for the same chat start ends it. */

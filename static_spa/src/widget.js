@@ -18,6 +18,8 @@ export function configureWidget(amazonConnect, widget, handlers) {
   amazonConnect("supportedMessagingContentTypes", widget.supportedMessagingContentTypes);
   amazonConnect("authenticate", handlers.authenticate);
   amazonConnect("customerDisplayName", handlers.customerDisplayName);
+  // Persistent chat (later): the widget tells the page the new chat's contact id through this callback.
+  if (handlers.contactMetadataHandler) amazonConnect("contactMetadataHandler", handlers.contactMetadataHandler);
 }
 
 /** Appends the widget script once. */

@@ -5,6 +5,8 @@
 // goes to the widget's own frame (fake_call_frame.html, served from this script's origin, not the page's), which
 // opens the microphone (and camera) there. The frame asks for them with an allow attribute; whether it gets
 // them is for the page's Permissions-Policy to decide.
+// Like the hosted widget, it keeps the active chat in the page origin's sessionStorage (persistedChatSession) and
+// resumes it on load (#fake-widget-chat, data-restored="true").
 (function () {
   var widgetOrigin = new URL(document.currentScript.src).origin;
   var settings = {};
@@ -24,6 +26,21 @@
   var handedOver = document.createElement("output");
   handedOver.id = "fake-widget-token";
   handedOver.hidden = true;
+  var chat = document.createElement("output");
+  chat.id = "fake-widget-chat";
+  chat.hidden = true;
+  function showChat(contactId, restored) {
+    chat.textContent = contactId;
+    chat.dataset.restored = String(restored);
+    chat.hidden = false;
+  }
+  var kept = null;
+  try {
+    kept = JSON.parse(sessionStorage.getItem("persistedChatSession") || "null");
+  } catch (error) {
+    kept = null;
+  }
+  if (kept && typeof kept.contactId === "string") showChat(kept.contactId, true);
   launcher.onclick = function () {
     settings.customerDisplayName(function (name) {
       handedOver.dataset.displayName = name;
@@ -31,6 +48,13 @@
     settings.authenticate(function (token) {
       handedOver.textContent = token;
       handedOver.dataset.snippetId = settings.snippetId;
+      var contactId = crypto.randomUUID();
+      sessionStorage.setItem(
+        "persistedChatSession",
+        JSON.stringify({ contactId: contactId, participantId: crypto.randomUUID(), participantToken: "test-only" }),
+      );
+      showChat(contactId, false);
+      if (settings.contactMetadataHandler) settings.contactMetadataHandler({ chatContactId: contactId });
     });
   };
   var callResult = document.createElement("output");
@@ -72,5 +96,5 @@
   videoCall.onclick = function () {
     startCall(true);
   };
-  document.body.append(launcher, handedOver, voiceCall, videoCall, callResult);
+  document.body.append(launcher, handedOver, chat, voiceCall, videoCall, callResult);
 })();

@@ -52,3 +52,26 @@ def test_production_page_loads_the_configured_widget_and_hands_it_a_verified_con
     recorded.screenshot("chat-page-production-build-signed-in")
     assert recorded.csp_violations() == []
     assert recorded.errors == []
+
+
+def test_production_page_sign_out_removes_the_widget_and_its_chat_before_leaving(
+    chat_stack: ChatStack, production_page: PageServer, recorded: RecordedPage
+) -> None:
+    """The stand-in widget keeps its chat in sessionStorage and adds elements to the body, as the hosted one does.
+    The identity provider's sign-out page is held (answered 204, so the browser stays) to look at the page as the
+    sign-out redirect leaves it."""
+    sign_in(recorded, production_page.url)
+    page = recorded.page
+    page.click("#fake-widget-launcher")
+    expect(page.locator("#fake-widget-chat")).not_to_be_empty()
+    assert page.evaluate("sessionStorage.getItem('persistedChatSession')") is not None
+    page.route(f"{chat_stack.stack.identity.issuer}/endsession*", lambda route: route.fulfill(status=204))
+
+    page.click("#sign-out")
+    with page.expect_request(lambda request: "/endsession" in request.url):
+        page.click("#sign-out-confirm")
+
+    expect(page.locator("#fake-widget-launcher")).to_have_count(0)
+    expect(page.locator(f"script[id='{DEV_WIDGET_ID}']")).to_have_count(0)
+    assert page.evaluate("sessionStorage.getItem('persistedChatSession')") is None
+    assert recorded.csp_violations() == []

@@ -3,6 +3,7 @@
 // the page's authenticate callback exactly as the widget does when the customer starts a chat.
 // Production builds never include this module (see vite.config.js and tests/build.test.js).
 import "./development.css";
+import { WIDGET_SESSION_KEYS } from "../chat-session.js";
 import { decodeContactToken } from "./decode-contact-token.js";
 
 export const DEVELOPMENT_MARKER = "connect-sso development widget stand-in";
@@ -29,6 +30,33 @@ export function startChatLikeTheWidget(settings, { authenticateCalls = 1 } = {})
   return { name, tokens };
 }
 
+// Like the hosted widget: the active chat lives in the page origin's sessionStorage under this key and is resumed
+// from there on reload (no new contact token: the widget reconnects with the participant token it kept).
+export const PERSISTED_CHAT_KEY = WIDGET_SESSION_KEYS[0];
+
+/** What the stand-in keeps for an active chat: ids and a development participant token, as the widget would. */
+export function persistChat(storage, { customerName }, randomId = () => crypto.randomUUID()) {
+  const chat = {
+    contactId: randomId(),
+    participantId: randomId(),
+    participantToken: `development-participant-token-${randomId()}`,
+    customerName,
+    startedAt: new Date().toISOString(),
+  };
+  storage.setItem(PERSISTED_CHAT_KEY, JSON.stringify(chat));
+  return chat;
+}
+
+/** The chat to resume on load, or null (missing or unreadable: the widget starts afresh). */
+export function restoreChat(storage) {
+  try {
+    const chat = JSON.parse(storage.getItem(PERSISTED_CHAT_KEY) ?? "null");
+    return typeof chat?.contactId === "string" ? chat : null;
+  } catch {
+    return null;
+  }
+}
+
 export const DEVELOPMENT_SIGNED_IN_TEXT =
   "This is a development build: there is no chat button. The development panel below stands in for the " +
   "Amazon Connect widget; press Start chat there.";
@@ -46,6 +74,7 @@ export function startDevelopmentWidget(win, slot, widgetConfig, observed = { tok
   };
 
   const result = el("div", { id: "dev-result" });
+  const chatBox = el("div", { id: "dev-chat-slot" });
   const start = el("button", { type: "button", id: "dev-start-chat" }, "Start chat");
   const startTwice = el(
     "button",
@@ -63,10 +92,30 @@ export function startDevelopmentWidget(win, slot, widgetConfig, observed = { tok
         "It calls the page's authenticate callback the way the widget does when a customer starts a chat.",
     ),
     el("p", {}, start, " ", startTwice),
+    chatBox,
     result,
   );
   panel.dataset.marker = DEVELOPMENT_MARKER;
   slot.replaceChildren(panel);
+
+  function showChat(chat, restored) {
+    const end = el("button", { type: "button", id: "dev-end-chat", className: "secondary" }, "End chat");
+    const box = el(
+      "section",
+      { id: "dev-chat" },
+      el("p", {}, "Chat in progress as ", el("strong", { id: "dev-chat-name" }, String(chat.customerName ?? ""))),
+      el("p", {}, "Contact id ", el("code", { id: "dev-chat-contact-id" }, chat.contactId)),
+      end,
+    );
+    box.setAttribute("aria-label", "Chat in progress");
+    box.dataset.restored = String(restored);
+    // Like the widget's end of chat: the stored session goes, so the next start is a new chat.
+    end.onclick = () => {
+      win.sessionStorage.removeItem(PERSISTED_CHAT_KEY);
+      chatBox.replaceChildren();
+    };
+    chatBox.replaceChildren(box);
+  }
 
   async function run(authenticateCalls) {
     result.replaceChildren(el("p", { id: "dev-waiting" }, "Waiting for the page's authenticate callback…"));
@@ -88,11 +137,17 @@ export function startDevelopmentWidget(win, slot, widgetConfig, observed = { tok
     const requests = observed.tokenRequests - requestsBefore;
     const summary = `${plural(authenticateCalls, "authenticate call")}, ${plural(requests, "token request")}, 1 chat`;
     const distinct = new Set(outcome.received);
+    const displayName = await name;
     result.replaceChildren(
       el("p", { id: "dev-summary" }, summary),
-      renderToken(el, outcome.received[0], await name, widgetConfig, distinct.size),
+      renderToken(el, outcome.received[0], displayName, widgetConfig, distinct.size),
     );
+    const chat = persistChat(win.sessionStorage, { customerName: displayName });
+    showChat(chat, false);
+    settings.contactMetadataHandler?.({ chatContactId: chat.contactId });
   }
+  const resumed = restoreChat(win.sessionStorage);
+  if (resumed) showChat(resumed, true);
   start.onclick = () => run(1);
   startTwice.onclick = () => run(2);
 }
