@@ -10,6 +10,7 @@ import pytest
 
 from connect_sso_admin.doctor.cli import main as doctor_main
 from connect_sso_admin.doctor.cli import parser, target_from
+from connect_sso_admin.doctor.contact_token import check_contact_token
 from connect_sso_admin.doctor.report import Result, Status
 from connect_sso_admin.doctor.step_up import check_step_up
 from connect_sso_admin.doctor.target import Target
@@ -91,3 +92,11 @@ def test_the_command_line_takes_more_widgets_and_prints_no_token(stack: DevStack
 
 def test_local_reports_the_development_step_up_widget() -> None:
     assert target_from(parser().parse_args(["--local"])).step_up_widgets == [DEV_STEP_UP_WIDGET_ID]
+
+
+def test_the_contact_token_checks_skip_a_challenged_widget_instead_of_failing(stack: DevStack) -> None:
+    challenged = target(stack, stack.identity.token())
+    challenged.function_url = f"{stack.function_url}?widgetId={DEV_STEP_UP_WIDGET_ID}"
+    results = check_contact_token(challenged)
+    assert {result.status for result in results} == {Status.SKIP}
+    assert "requires step-up" in results[0].reason
