@@ -13,9 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.concurrency import warm
 from bench.provider import BenchProvider
-from bench.throughput import _client
+from bench.throughput import _client, warm
 from tools.dev_stack import free_port, run_function
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -51,7 +51,7 @@ def handler_http(provider: BenchProvider, service: ContactTokenService) -> Calla
     # Imported here, once the bench provider's settings are in place: importing them reads the configuration
     # (and `python -m bench --help` must not print a configuration error).
     import function_app
-    from tests.support.function_http import function_using
+    from tools.testkit.function_http import function_using
 
     def call() -> object:
         with function_using(service):

@@ -50,7 +50,7 @@ def summary(latencies: list[float], seconds: float, clients: int, statuses: Coun
 
 def _client(url: str, token: str, count: int, latencies: list[float], statuses: Counter[int], deadline: float) -> None:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     headers = {"Authorization": f"Bearer {token}"}
     try:
         for _ in range(count):
@@ -69,7 +69,7 @@ def _client(url: str, token: str, count: int, latencies: list[float], statuses: 
 def warm(url: str, token: str) -> None:
     """One request before the clock starts, so the keys are fetched and the settings loaded."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     connection.request("GET", parts.path, headers={"Authorization": f"Bearer {token}"})
     connection.getresponse().read()
     connection.close()

@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from shared.settings import (
-    MAX_APP_CONFIG_REFRESH_SECONDS,
-    MAX_APP_CONFIG_SECRET_REFRESH_SECONDS,
-    WIDGET_SECRET_PREFIX,
-    default_of,
-)
+from shared.catalogue import ENVIRONMENT_ONLY_SETTING_NAMES, default_of
+from shared.setting_reader import SettingProblem, SettingReader
+from shared.urls import app_config_endpoint_problem
+from shared.widget import WIDGET_SECRET_PREFIX
+
+MAX_APP_CONFIG_REFRESH_SECONDS = 3600
+MAX_APP_CONFIG_SECRET_REFRESH_SECONDS = 86400
 
 KEY_VAULT_REFERENCE_CONTENT_TYPE = "application/vnd.microsoft.appconfig.keyvaultref+json"
 # Key Vault hosts of the public and sovereign clouds: a reference elsewhere is refused, not followed.
 KEY_VAULT_HOST_SUFFIXES = (".vault.azure.net", ".vault.usgovcloudapi.net", ".vault.azure.cn")
-# The catalogue's defaults (shared/settings.py is their one home).
+# The catalogue's defaults (shared/catalogue.py is their one home).
 DEFAULT_SENTINEL_KEY = default_of("APP_CONFIG_SENTINEL_KEY") or ""
 DEFAULT_REFRESH_SECONDS = int(default_of("APP_CONFIG_REFRESH_SECONDS") or 0)
 DEFAULT_SECRET_REFRESH_SECONDS = int(default_of("APP_CONFIG_SECRET_REFRESH_SECONDS") or 0)
@@ -57,32 +58,55 @@ class StoreOptions:
 
     @classmethod
     def from_values(cls, values: Mapping[str, str]) -> StoreOptions | None:
-        """From canonical setting values; an invalid number falls back to its default here, while the settings
-        parser reports it by name (requests then get 503 configuration_invalid)."""
-        endpoint = values.get("APP_CONFIG_ENDPOINT")
-        if not endpoint:
-            return None
-        return cls(
-            endpoint=endpoint,
-            label=values.get("APP_CONFIG_LABEL"),
-            sentinel_key=values.get("APP_CONFIG_SENTINEL_KEY") or DEFAULT_SENTINEL_KEY,
-            refresh_seconds=_whole(
-                values.get("APP_CONFIG_REFRESH_SECONDS"), DEFAULT_REFRESH_SECONDS, MAX_APP_CONFIG_REFRESH_SECONDS
-            ),
-            secret_refresh_seconds=_whole(
-                values.get("APP_CONFIG_SECRET_REFRESH_SECONDS"),
-                DEFAULT_SECRET_REFRESH_SECONDS,
-                MAX_APP_CONFIG_SECRET_REFRESH_SECONDS,
-            ),
-        )
+        """From canonical setting values; None without an endpoint. Invalid values are read_store_options' problems
+        (the options then hold the defaults)."""
+        return read_store_options(SettingReader(values, default_of))
 
 
-def _whole(raw: str | None, default: int, high: int) -> int:
-    try:
-        number = int(raw) if raw is not None else default
-    except ValueError:
-        return default
-    return number if 1 <= number <= high else default
+def read_store_options(reader: SettingReader) -> StoreOptions | None:
+    """The one reading of the store settings: problems go to `reader`, by name; a bad number keeps its default."""
+    endpoint = reader.get("APP_CONFIG_ENDPOINT")
+    problem = app_config_endpoint_problem(endpoint)
+    if problem:
+        reader.problem("APP_CONFIG_ENDPOINT", problem)
+    label = reader.get("APP_CONFIG_LABEL")
+    if label is not None and ("*" in label or "," in label):
+        # In App Configuration's label filter `*` is a wildcard and `,` separates labels: never one label.
+        reader.problem("APP_CONFIG_LABEL", "must be one label, without '*' or ','")
+    key = reader.value("APP_CONFIG_SENTINEL_KEY") or ""
+    # A watched key is one exact key: filter characters would make it something else.
+    if any(character in key for character in "*,\\") or key in (".", ".."):
+        reader.problem("APP_CONFIG_SENTINEL_KEY", "must be one exact key, without '*', ',' or '\\'")
+    refresh = _seconds(reader, "APP_CONFIG_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS, MAX_APP_CONFIG_REFRESH_SECONDS)
+    secret_refresh = _seconds(
+        reader,
+        "APP_CONFIG_SECRET_REFRESH_SECONDS",
+        DEFAULT_SECRET_REFRESH_SECONDS,
+        MAX_APP_CONFIG_SECRET_REFRESH_SECONDS,
+    )
+    if not endpoint:
+        return None
+    return StoreOptions(
+        endpoint=endpoint,
+        label=label,
+        sentinel_key=key or DEFAULT_SENTINEL_KEY,
+        refresh_seconds=refresh,
+        secret_refresh_seconds=secret_refresh,
+    )
+
+
+def _seconds(reader: SettingReader, name: str, default: int, high: int) -> int:
+    count = len(reader.problems)
+    number = reader.integer(name, 1, high)
+    return number if len(reader.problems) == count else default
+
+
+def store_setting_problems(environment_values: Mapping[str, str]) -> tuple[SettingProblem, ...]:
+    """The problems of the settings that say how to read App Configuration (canonical values from the environment;
+    the others may still come from the store)."""
+    reader = SettingReader(environment_values, default_of)
+    read_store_options(reader)
+    return tuple(problem for problem in reader.problems if problem.name in ENVIRONMENT_ONLY_SETTING_NAMES)
 
 
 def parse_key_vault_reference(

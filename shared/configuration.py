@@ -13,19 +13,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
-from shared.app_configuration import AppConfigurationStore, StoreOptions
+from shared.app_configuration import AppConfigurationStore, StoreOptions, store_setting_problems
+from shared.catalogue import ALL_SETTING_NAMES, effective_values, overlay, select_settings
 from shared.errors import ServiceUnavailable
 from shared.refreshing import RefreshingValue
-from shared.settings import (
-    ALL_SETTING_NAMES,
-    ConfigurationError,
-    Settings,
-    effective_values,
-    overlay,
-    parse_settings,
-    select_settings,
-    store_setting_problems,
-)
+from shared.setting_reader import ConfigurationError
+from shared.settings import Settings, parse_settings
 from shared.telemetry import CONFIGURATION_LOAD_SPAN, record_configuration_load, traced
 
 APP_CONFIG_REFRESH_SECONDS = 30.0  # the default; APP_CONFIG_REFRESH_SECONDS in the environment moves it
@@ -62,7 +55,7 @@ class ConfigurationProvider:
         env_values = effective_values(self._environment)
         # The settings that say how to read the store come from the environment only: when one of them is malformed
         # that is a configuration error to report by name, never a store that seems "unreachable".
-        self._store_problems = store_setting_problems(self._environment)
+        self._store_problems = store_setting_problems(env_values)
         options = None if self._store_problems else StoreOptions.from_values(env_values)
         self._store: StoreLoader | None = store_loader_factory(options) if options else None
         interval = float(options.refresh_seconds) if options else APP_CONFIG_REFRESH_SECONDS

@@ -15,9 +15,9 @@ from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_
 from shared.contact_token import mint_contact_token
 from shared.entra import TokenVerification, bearer_token
 from shared.errors import ContactTokenError, UnknownWidget
+from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
-from shared.settings import is_guid
 from shared.telemetry import measured_contact_token_request
 
 _log = logging.getLogger(__name__)

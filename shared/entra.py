@@ -22,10 +22,11 @@ from jose import jwk
 from jose.exceptions import JOSEError
 
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
+from shared.guids import is_guid
 from shared.http_json import JsonFetcher
 from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, split_compact
 from shared.openid import OpenIdProvider, ProviderMetadata
-from shared.settings import EntraPolicy, is_guid
+from shared.settings import EntraPolicy
 
 ALGORITHM = "RS256"
 # Headers that point at keys or demand extensions: never followed, so a token carrying them is refused.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from shared.errors import ServiceUnavailable
-from shared.openid import COLD_RETRY_SECONDS
+from shared.openid import signing_keys_unavailable
 from shared.settings import Settings
 
 READY = "ready"
@@ -54,9 +54,10 @@ def readiness(current_settings: Callable[[], Settings], keys_loaded: Callable[[S
             (error.code,), error.retry_after_seconds, {"configuration": error.code, "signingKeys": "not_checked"}
         )
     if not keys_loaded(settings):
+        unavailable = signing_keys_unavailable()  # what a request would get: the same code and Retry-After
         return Readiness(
-            ("signing_keys_unavailable",),
-            int(COLD_RETRY_SECONDS) + 1,
-            {"configuration": "ok", "signingKeys": "signing_keys_unavailable"},
+            (unavailable.code,),
+            unavailable.retry_after_seconds,
+            {"configuration": "ok", "signingKeys": unavailable.code},
         )
     return Readiness(checks={"configuration": "ok", "signingKeys": "ok"})

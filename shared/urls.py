@@ -37,3 +37,17 @@ def fetch_url_problem(url: str) -> str | None:
     if parts.scheme == "http" and host:
         return None if is_loopback_host(host) else "plain http is accepted only for loopback hosts; use https"
     return "must be an https URL"
+
+
+def app_config_endpoint_problem(endpoint: str | None) -> str | None:
+    """What is wrong with an App Configuration endpoint, or None when it is usable (or not set)."""
+    if endpoint is None:
+        return None
+    parts = split_url(endpoint)
+    if parts is None:
+        return "is not a valid URL"
+    if parts.scheme != "https" or not parts.hostname:
+        return "must be an https URL like https://<store>.azconfig.io"
+    if parts.query or parts.fragment or parts.path not in ("", "/"):
+        return "must be the store's endpoint only, without a path, query or fragment"
+    return None

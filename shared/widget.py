@@ -1,11 +1,34 @@
-"""One Amazon Connect widget: what the service signs a contact token for, and with what."""
+"""One Amazon Connect widget: its value, its limits, the rule for its key's setting name, and one table of options.
+
+Each option (WIDGET_OPTIONS) has its `CONNECT_WIDGETS` member name, its global setting (the default widget's value
+and every entry's default) and one parse function, so the default widget and every `CONNECT_WIDGETS` entry are read
+through the same functions and say the same thing about the same mistake. Adding an option is one row here, the
+Widget field its consumer reads, the docs row (docs/configuration.md) and its test.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from shared.claims import AttributeRules
+from shared.auth_context import auth_context_problem
+from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
+from shared.guids import GUID_EXAMPLE, is_guid
+from shared.setting_reader import SettingReader
+
+MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
+MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one is a placeholder or a paste accident
+WIDGET_ID_SETTING = "CONNECT_WIDGET_ID"
+WIDGET_SECRET_SETTING = "CONNECT_WIDGET_SECRET"  # noqa: S105 -- a setting name, not a secret
+WIDGETS_SETTING = "CONNECT_WIDGETS"
+# CONNECT_WIDGETS names each extra widget's key setting; those names are dynamic, so the catalogue knows the prefix.
+WIDGET_SECRET_PREFIX = "CONNECT_WIDGET_SECRET_"  # noqa: S105 -- a setting name prefix, not a secret
+WIDGET_SECRET_SETTING_NAME = re.compile(rf"^{WIDGET_SECRET_PREFIX}([A-Za-z0-9_]+)$")
+# The Key Vault secret behind each key setting (the postprovision hook and modules/key-vault.bicep follow it).
+KEY_VAULT_SECRET_PREFIX = "connect-widget-secret"  # noqa: S105 -- a secret's name, not a secret
+SECRET_SETTING_MEMBER = "secretSetting"  # noqa: S105 -- a member name, not a secret
 
 
 class Secret:
@@ -37,5 +60,252 @@ class Widget:
     secret: Secret  # the widget's security key (HS256)
     ttl_seconds: int
     segment_attributes: Mapping[str, object] | None = None
-    attribute_rules: AttributeRules = field(default_factory=AttributeRules)
+    custom_attributes: tuple[ClaimAttribute, ...] = ()
+    customer_id_claim: str | None = None
     required_auth_context: str | None = None  # step-up: c1..c25 the access token must satisfy (shared/auth_context.py)
+    # Built once here, so the request path reads one ready value.
+    attribute_rules: AttributeRules = field(init=False)
+
+    def __post_init__(self) -> None:
+        rules = AttributeRules(custom=self.custom_attributes, customer_id_claim=self.customer_id_claim)
+        object.__setattr__(self, "attribute_rules", rules)
+
+
+def is_widget_secret_setting(name: str) -> bool:
+    """A `CONNECT_WIDGET_SECRET_<name>` setting: the key of a widget in CONNECT_WIDGETS."""
+    return bool(WIDGET_SECRET_SETTING_NAME.match(name))
+
+
+def key_vault_secret_name(setting: str) -> str:
+    """The Key Vault secret holding a widget's key: CONNECT_WIDGET_SECRET_SALES_EU -> connect-widget-secret-sales-eu
+    (Key Vault names allow letters, digits and '-')."""
+    match = WIDGET_SECRET_SETTING_NAME.match(setting)
+    if match is None:
+        raise ValueError(setting)
+    return f"{KEY_VAULT_SECRET_PREFIX}-{match.group(1).lower().replace('_', '-')}"
+
+
+# -- the options: one parse function each, for a member's JSON value and for the global setting alike ----------------
+
+Parsed = tuple[object, list[str]]  # (the value, or the option's fallback; what is wrong with it)
+
+
+def _ttl_seconds(value: object) -> Parsed:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONTACT_TOKEN_TTL_SECONDS:
+        return MAX_CONTACT_TOKEN_TTL_SECONDS, [f"must be a whole number from 1 to {MAX_CONTACT_TOKEN_TTL_SECONDS}"]
+    return value, []
+
+
+def _whole_number_text(text: str) -> object:
+    try:
+        return int(text)
+    except ValueError:
+        return text  # not a number: the parse function says what it must be
+
+
+def segment_attribute_problems(parsed: object) -> list[str]:
+    """What is wrong with a parsed segmentAttributes value (StartChatContact's shape and limits)."""
+    if not isinstance(parsed, dict):
+        return ["must be a JSON object"]
+    problems = []
+    for key, value in parsed.items():
+        if not 1 <= len(key) <= 128:
+            problems.append(f"key {key!r} must be 1 to 128 characters")
+        if not isinstance(value, dict) or not isinstance(value.get("ValueString", ""), str):
+            problems.append(f'value of {key!r} must be an object like {{"ValueString": "..."}}')
+        elif len(value.get("ValueString", "")) > 1024:
+            problems.append(f"ValueString of {key!r} is over 1024 characters")
+    try:  # the contact token is UTF-8: a lone surrogate (JSON allows "\ud800") would fail every request
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append("holds text that is not valid Unicode (an unpaired surrogate)")
+    return problems
+
+
+def _segment_attributes(value: object) -> Parsed:
+    return (value if isinstance(value, dict) else None), segment_attribute_problems(value)
+
+
+def _json_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting deeper than the parser's stack
+        raise ValueError("is not valid JSON") from error
+
+
+def _custom_attributes(value: object) -> Parsed:
+    if not isinstance(value, str):
+        return (), ["must be text like SSO_CUSTOM_ATTRIBUTES ('claim' or 'claim:name', ...)"]
+    return parse_custom_attributes(value)
+
+
+def _customer_id_claim(value: object) -> Parsed:
+    if value is None:
+        return None, []
+    if not isinstance(value, str):
+        return None, ["must be a claim name (text)"]
+    return value.strip() or None, []
+
+
+def _required_auth_context(value: object) -> Parsed:
+    if value == "":  # a member "" means this widget requires none (an unset global setting is never parsed)
+        return None, []
+    problem = auth_context_problem(value)
+    return (None, [problem]) if problem else (value, [])
+
+
+def _text(text: str) -> object:
+    return text
+
+
+@dataclass(frozen=True)
+class WidgetOption:
+    member: str  # its name in a CONNECT_WIDGETS entry
+    setting: str  # the global setting: the default widget's value, and each entry's when it leaves the member out
+    widget_field: str  # the Widget field its consumer reads
+    parse: Callable[[object], Parsed]  # a JSON value -> (value, problems)
+    from_text: Callable[[str], object] = _text  # the global setting's text -> the JSON value; ValueError: unreadable
+    unset: object = None  # the value when the global setting is unset and has no default
+
+
+WIDGET_OPTIONS: tuple[WidgetOption, ...] = (
+    WidgetOption("customAttributes", "SSO_CUSTOM_ATTRIBUTES", "custom_attributes", _custom_attributes, unset=()),
+    WidgetOption("customerIdClaim", "CONNECT_CUSTOMER_ID_CLAIM", "customer_id_claim", _customer_id_claim),
+    WidgetOption(
+        "ttlSeconds",
+        "CONNECT_TOKEN_TTL_SECONDS",
+        "ttl_seconds",
+        _ttl_seconds,
+        _whole_number_text,
+        MAX_CONTACT_TOKEN_TTL_SECONDS,
+    ),
+    WidgetOption(
+        "segmentAttributes", "CONNECT_SEGMENT_ATTRIBUTES", "segment_attributes", _segment_attributes, _json_text
+    ),
+    WidgetOption(
+        "requiredAuthContext", "CONNECT_REQUIRED_AUTH_CONTEXT", "required_auth_context", _required_auth_context
+    ),
+)
+WIDGET_MEMBERS = frozenset({SECRET_SETTING_MEMBER, *(option.member for option in WIDGET_OPTIONS)})
+
+
+# -- reading: the default widget from the global settings, then each CONNECT_WIDGETS entry -----------------------
+
+
+def read_secret(reader: SettingReader, name: str, unset: str) -> Secret:
+    """A widget's security key; the problems name the setting, never the value."""
+    secret = reader.get(name)
+    if secret is None:
+        reader.problem(name, unset)
+    elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
+        reader.problem(name, "is too short to be an Amazon Connect security key")
+    return Secret(secret or "")
+
+
+def _global_option(reader: SettingReader, option: WidgetOption) -> object:
+    text = reader.value(option.setting)
+    if text is None:
+        return option.unset
+    try:
+        value = option.from_text(text)
+    except ValueError as error:
+        reader.problem(option.setting, str(error))
+        return option.unset
+    parsed, problems = option.parse(value)
+    for message in problems:
+        reader.problem(option.setting, message)
+    return parsed
+
+
+def read_default_widget(reader: SettingReader) -> Widget:
+    """The widget of CONNECT_WIDGET_ID / CONNECT_WIDGET_SECRET and the global option settings."""
+    widget_id = reader.required(WIDGET_ID_SETTING)
+    if widget_id and not is_guid(widget_id.lower()):
+        # Not echoed: a widget key pasted here by mistake must not reach the log.
+        reader.problem(WIDGET_ID_SETTING, "must be the widget's UUID (the 4th argument of the snippet's wrapper)")
+    secret = read_secret(reader, WIDGET_SECRET_SETTING, "is required but not set")
+    options = {option.widget_field: _global_option(reader, option) for option in WIDGET_OPTIONS}
+    return Widget(widget_id=widget_id, secret=secret, **options)  # type: ignore[arg-type]
+
+
+def read_widgets(reader: SettingReader, default: Widget) -> dict[str, Widget]:
+    """CONNECT_WIDGETS, by lower-case widget id; each entry's problems name the widget id and the member."""
+    raw = reader.get(WIDGETS_SETTING)
+    if raw is None:
+        return {}
+    try:
+        entries = json.loads(raw)
+    except (ValueError, RecursionError):
+        reader.problem(WIDGETS_SETTING, "is not valid JSON")
+        return {}
+    if not isinstance(entries, dict):
+        reader.problem(WIDGETS_SETTING, "must be a JSON object keyed by widget id")
+        return {}
+    # Listed twice (exactly, or in another case): JSON keeps the last silently, so a key would be lost unseen.
+    seen: set[str] = set()
+    for widget_id, _entry in json.loads(raw, object_pairs_hook=list):
+        if widget_id.lower() in seen:
+            reader.problem(WIDGETS_SETTING, f"widget {widget_id.lower()}: listed more than once")
+        seen.add(widget_id.lower())
+    widgets: dict[str, Widget] = {}
+    secret_owners: dict[str, str] = {}
+    for widget_id, entry in entries.items():
+        widget = _WidgetEntry(reader, widget_id, default).parse(entry, secret_owners)
+        if widget is not None:
+            widgets[widget_id.lower()] = widget
+    return widgets
+
+
+class _WidgetEntry:
+    """One CONNECT_WIDGETS entry, checked by the default widget's rules; a member left out takes the default's."""
+
+    def __init__(self, reader: SettingReader, widget_id: str, default: Widget) -> None:
+        self.reader = reader
+        self.widget_id = widget_id
+        self.default = default
+
+    def problem(self, message: str) -> None:
+        self.reader.problem(WIDGETS_SETTING, f"widget {self.widget_id}: {message}")
+
+    def parse(self, entry: object, secret_owners: dict[str, str]) -> Widget | None:
+        if not is_guid(self.widget_id):
+            self.problem(f"the key must be a widget id (a UUID like {GUID_EXAMPLE})")
+            return None
+        if self.widget_id.lower() == self.default.widget_id.lower():
+            self.problem("is the default widget (CONNECT_WIDGET_ID); configure it with the single-widget settings")
+            return None
+        if not isinstance(entry, dict):
+            self.problem(f'must be an object like {{"{SECRET_SETTING_MEMBER}": "{WIDGET_SECRET_PREFIX}<NAME>"}}')
+            return None
+        for member in sorted(set(entry) - WIDGET_MEMBERS):
+            self.problem(f"unknown member {member!r} (known: {', '.join(sorted(WIDGET_MEMBERS))})")
+        secret = self.secret(entry.get(SECRET_SETTING_MEMBER), secret_owners)
+        options = {option.widget_field: self.option(entry, option) for option in WIDGET_OPTIONS}
+        return Widget(widget_id=self.widget_id, secret=secret, **options)  # type: ignore[arg-type]
+
+    def option(self, entry: Mapping[str, object], option: WidgetOption) -> object:
+        if option.member not in entry:
+            return getattr(self.default, option.widget_field)
+        parsed, problems = option.parse(entry[option.member])
+        for message in problems:
+            self.problem(f"{option.member} {message}")
+        return parsed
+
+    def secret(self, name: object, secret_owners: dict[str, str]) -> Secret:
+        if name is None:
+            self.problem(
+                f"{SECRET_SETTING_MEMBER} is required: the name of the setting holding the widget's security key"
+            )
+            return Secret("")
+        if not isinstance(name, str) or not is_widget_secret_setting(name):
+            self.problem(
+                f"{SECRET_SETTING_MEMBER} must be a setting name starting with {WIDGET_SECRET_PREFIX} "
+                "(letters, digits and '_' only)"
+            )
+            return Secret("")
+        if name in secret_owners:
+            self.problem(
+                f"{SECRET_SETTING_MEMBER} {name} is also widget {secret_owners[name]}'s: each widget has its own key"
+            )
+        secret_owners.setdefault(name, self.widget_id)
+        return read_secret(self.reader, name, f"is not set, but widget {self.widget_id} in CONNECT_WIDGETS names it")

@@ -8,9 +8,9 @@ import json
 import azure.functions as func
 
 import function_app
-from tests.support.function_http import function_using
 from tools.local_runner import functions_of
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import function_using
 from tools.testkit.service import base_settings, make_service
 from tools.testkit.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_ID, WIDGET_SECRET
 

@@ -239,6 +239,7 @@ def serve_page(
     older policy); `header_overrides` replace single headers (a broken deployment).
     """
     root = root or build_development_page()
+    policy_source: Mapping[str, Any]
     if isinstance(config, bytes):
         body, policy_source = config, development_config("https://localhost", "http://localhost/")
     else:

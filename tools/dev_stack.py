@@ -14,6 +14,7 @@ exits on its own stops the stack too (exit status 1), and a port already taken s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import signal
@@ -145,7 +146,7 @@ def free_port() -> int:
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def _wait_for_function(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -218,6 +219,26 @@ def run_stack(
             )
         )
         yield DevStack(identity, url, process, certificate.cert_file)
+
+
+STACK_FILE = DEV_FOLDER / "stack.json"  # what the operator's `doctor --local` reads (connect_sso_admin/doctor/cli.py)
+
+
+def write_stack_file(path: Path, *, page_url: str, function_url: str, ca_bundle: Path, issuer: str) -> None:
+    """Tells other programs (the doctor's --local) where the running stack is: development values only."""
+    stack = {
+        "page_url": page_url,
+        "function_url": function_url,
+        "ca_bundle": str(ca_bundle),
+        "token_endpoint": f"{issuer.rstrip('/')}/token",
+        "user": next(iter(DEV_USERS)),
+        "scope": DEV_API_SCOPE,
+        "client_id": DEV_SPA_CLIENT_ID,
+        "widget_secret": DEV_WIDGET_SECRET,
+        "step_up_widgets": [DEV_STEP_UP_WIDGET_ID],  # the doctor reports its step-up requirement too
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stack, indent=2) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,6 +331,13 @@ def _run(
                 f"On {step_up_page.url} the chat first asks you to confirm who you are again (step-up)."
             )
         certificate = _relative(stack.certificate_file)
+        write_stack_file(
+            STACK_FILE,
+            page_url=page.url,
+            function_url=stack.function_url,
+            ca_bundle=stack.certificate_file,
+            issuer=stack.identity.issuer,
+        )
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {certificate})\n"
@@ -327,9 +355,12 @@ def _run(
             "Press Ctrl-C to stop.",
             flush=True,
         )
-        return wait_for_children(
-            {"identity provider": stack.identity.process, "function runner": stack.function_process}
-        )
+        try:
+            return wait_for_children(
+                {"identity provider": stack.identity.process, "function runner": stack.function_process}
+            )
+        finally:
+            STACK_FILE.unlink(missing_ok=True)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
 
 

@@ -118,7 +118,8 @@ def read_host_settings(project: Path, local_settings: Mapping[str, Any]) -> Host
 def read_local_settings(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    settings: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return settings
 
 
 def apply_values(values: Mapping[str, Any], environ: dict[str, str] | os._Environ[str] = os.environ) -> None:

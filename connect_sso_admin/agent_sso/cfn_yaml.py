@@ -31,7 +31,7 @@ def _intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, An
 
 
 def _no_duplicate_keys(loader: _CfnLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    keys = [loader.construct_object(key_node, deep=deep) for key_node, _ in node.value]  # type: ignore[arg-type]
+    keys = [loader.construct_object(key_node, deep=deep) for key_node, _ in node.value]
     duplicates = sorted({str(key) for key in keys if keys.count(key) > 1})
     if duplicates:
         raise yaml.constructor.ConstructorError(None, None, f"duplicate keys {duplicates}", node.start_mark)

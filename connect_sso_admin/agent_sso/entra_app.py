@@ -163,7 +163,7 @@ class _Reconciler:
             raise EntraAppError(
                 f"found {len(templates)} gallery templates named {self.spec.template_name!r}: pass --template-id"
             )
-        return templates[0]["id"]
+        return str(templates[0]["id"])
 
     def saml_mode(self, sp: dict[str, Any]) -> None:
         if sp.get("preferredSingleSignOnMode") != "saml":
@@ -181,10 +181,10 @@ class _Reconciler:
         for role in roles:
             if role.get("value") == self.spec.role_claim:
                 if role.get("isEnabled"):
-                    return role["id"]
+                    return str(role["id"])
                 role["isEnabled"] = True
                 self.graph.write("PATCH", f"/servicePrincipals/{sp['id']}", {"appRoles": roles})
-                return role["id"]
+                return str(role["id"])
         role_name, provider_name = (arn.rsplit("/", 1)[-1] for arn in self.spec.role_claim.split(",", 1))
         new_role = {
             "id": str(uuid.uuid5(_ROLE_NAMESPACE, self.spec.role_claim)),
@@ -195,7 +195,7 @@ class _Reconciler:
             "value": self.spec.role_claim,
         }
         self.graph.write("PATCH", f"/servicePrincipals/{sp['id']}", {"appRoles": [*roles, new_role]})
-        return new_role["id"]
+        return str(new_role["id"])
 
     def claims_policy(self, sp: dict[str, Any]) -> None:
         desired = claims_policy_definition(self.spec.claim_source, self.spec.session_duration)

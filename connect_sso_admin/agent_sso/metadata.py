@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element
 
 from cryptography import x509
@@ -103,7 +104,7 @@ def _certificate(text: str, now: datetime, warn_days: int, findings: list[Findin
     return SigningCertificate(cert.subject.rfc4514_string(), not_after, description, fingerprint)
 
 
-def _idp_parts(root: Element, now: datetime, warn_days: int, findings: list[Finding]) -> tuple[list, list]:
+def _idp_parts(root: Element, now: datetime, warn_days: int, findings: list[Finding]) -> tuple[list[Any], list[Any]]:
     descriptors = root.findall(f"{{{_MD}}}IDPSSODescriptor")
     if not descriptors:
         roles = sorted({child.tag.rsplit("}", 1)[-1] for child in root})
@@ -145,7 +146,7 @@ def check_metadata(data: bytes, source: str, now: datetime, warn_days: int = DEF
     """Every problem IAM or a sign-in would hit with this metadata, as findings; ``now`` must be aware (UTC)."""
     findings: list[Finding] = []
 
-    def report(entity_id: str | None = None, certs: tuple = (), urls: tuple = ()) -> MetadataReport:
+    def report(entity_id: str | None = None, certs: tuple[Any, ...] = (), urls: tuple[Any, ...] = ()) -> MetadataReport:
         return MetadataReport(source, document, entity_id, tuple(certs), tuple(urls), tuple(findings))
 
     try:

@@ -23,7 +23,7 @@ def _scan_for_declarations(data: bytes) -> None:
     scanner.StartDoctypeDeclHandler = _refuse
     scanner.EntityDeclHandler = _refuse
     scanner.UnparsedEntityDeclHandler = _refuse
-    scanner.ExternalEntityRefHandler = _refuse
+    scanner.ExternalEntityRefHandler = _refuse  # type: ignore[assignment]  # raises: never returns a status
     try:
         scanner.Parse(data, True)
     except expat.ExpatError as error:

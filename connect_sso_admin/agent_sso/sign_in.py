@@ -76,7 +76,7 @@ def token_permissions(token: str) -> list[str] | None:
     if not isinstance(payload, dict):
         return None
     if isinstance(payload.get("scp"), str):
-        return payload["scp"].split()
+        return [str(scope) for scope in payload["scp"].split()]
     if isinstance(payload.get("roles"), list):
         return [role for role in payload["roles"] if isinstance(role, str)]
     return None
@@ -113,7 +113,8 @@ class PublicClient(Protocol):
 def msal_public_client(client_id: str, authority: str) -> PublicClient:
     import msal  # imported late: only entra-app signs in, and MSAL contacts the authority when created
 
-    return msal.PublicClientApplication(client_id, authority=authority)
+    client: PublicClient = msal.PublicClientApplication(client_id, authority=authority)
+    return client
 
 
 class DeviceCodeCredential:

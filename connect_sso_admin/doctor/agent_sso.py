@@ -32,7 +32,8 @@ def _read(target: Target, source: str) -> bytes:
         with target.get(source, stream=True) as response:
             if response.status_code != 200:
                 raise OSError(f"HTTP {response.status_code}")
-            return response.raw.read(MAX_METADATA_BYTES + 1, decode_content=True)
+            data: bytes = response.raw.read(MAX_METADATA_BYTES + 1, decode_content=True)
+            return data
     with Path(source).open("rb") as handle:
         return handle.read(MAX_METADATA_BYTES + 1)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -20,6 +21,9 @@ from connect_sso_admin.doctor.report import Result, Status, print_table
 from connect_sso_admin.doctor.sign_in import device_code_source
 from connect_sso_admin.doctor.step_up import check_step_up
 from connect_sso_admin.doctor.target import Target
+
+# What the running development stack writes about itself (tools/dev_stack.py, write_stack_file).
+STACK_FILE = Path(__file__).resolve().parents[2] / ".dev" / "stack.json"
 
 DESCRIPTION = """\
 Checks a connect-sso deployment end to end: the page (config.json, headers), the function (health, challenges,
@@ -40,7 +44,8 @@ def parser() -> argparse.ArgumentParser:
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--local", action="store_true", help="the scripts/run stack on its default ports, token included")
+    p.add_argument("--local", action="store_true", help="the running scripts/run stack (its .dev/stack.json)")
+    p.add_argument("--stack-file", type=Path, default=STACK_FILE, help="with --local: the stack's file (%(default)s)")
     p.add_argument("--page-url", help="the chat page, e.g. https://<name>.azurestaticapps.net/")
     p.add_argument("--function-url", help="the contact-token URL (default: the page's api.contactTokenUrl)")
     p.add_argument("--authority", help="the Entra authority (default: the page's msal.authority)")
@@ -69,46 +74,45 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def local_target() -> Target:
-    """The `scripts/run` stack (tools/dev_stack.py defaults): development values, so the key may be shown to it."""
-    from shared.routes import CONTACT_TOKEN_PATH
-    from tools.dev_certificate import ensure_localhost_certificate
-    from tools.dev_defaults import (
-        DEV_API_SCOPE,
-        DEV_FUNCTION_PORT,
-        DEV_SPA_CLIENT_ID,
-        DEV_STEP_UP_WIDGET_ID,
-        DEV_USERS,
-        DEV_WIDGET_SECRET,
-    )
-    from tools.dev_page import DEV_PAGE_PORT
-    from tools.paths import DEV_FOLDER
+class StackFileError(Exception):
+    """The development stack's file is missing or unreadable: the stack is not running."""
 
-    target = Target(
-        page_url=f"http://localhost:{DEV_PAGE_PORT}/",
-        function_url=f"http://127.0.0.1:{DEV_FUNCTION_PORT}{CONTACT_TOKEN_PATH}",
-        widget_secret=DEV_WIDGET_SECRET,
-        ca_bundle=ensure_localhost_certificate(DEV_FOLDER).cert_file,
-        step_up_widgets=[DEV_STEP_UP_WIDGET_ID],
-    )
-    target.token_source = lambda authority: development_token(  # type: ignore[attr-defined]
-        target, authority, next(iter(DEV_USERS)), DEV_API_SCOPE, DEV_SPA_CLIENT_ID
-    )
+
+def local_target(stack_file: Path = STACK_FILE) -> Target:
+    """The running `scripts/run` stack, as it describes itself in .dev/stack.json (tools/dev_stack.py writes it):
+    development values, so the key may be shown to it. Nothing is imported from the development tools."""
+    try:
+        stack = json.loads(stack_file.read_text(encoding="utf-8"))
+        target = Target(
+            page_url=str(stack["page_url"]),
+            function_url=str(stack["function_url"]),
+            widget_secret=str(stack["widget_secret"]),
+            ca_bundle=Path(stack["ca_bundle"]),
+            step_up_widgets=[str(widget_id) for widget_id in stack.get("step_up_widgets", [])],
+        )
+        token_endpoint, user = str(stack["token_endpoint"]), str(stack["user"])
+        scope, client_id = str(stack["scope"]), str(stack["client_id"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise StackFileError(
+            f"{stack_file} could not be read ({type(error).__name__}): start the development stack (scripts/run)"
+        ) from error
+    target.token_source = lambda _authority: development_token(target, token_endpoint, user, scope, client_id)
     return target
 
 
-def development_token(target: Target, authority: str, user: str, scope: str, client_id: str) -> str | None:
+def development_token(target: Target, token_endpoint: str, user: str, scope: str, client_id: str) -> str | None:
     """A token from the local development provider (its password grant, a shortcut it offers for tools)."""
     data = {"grant_type": "password", "username": user, "password": "development", "scope": scope}
     try:
-        response = target.request("POST", f"{authority.rstrip('/')}/token", data={**data, "client_id": client_id})
+        response = target.request("POST", token_endpoint, data={**data, "client_id": client_id})
     except requests.RequestException:
         return None
-    return response.json().get("access_token") if response.status_code == 200 else None
+    token = response.json().get("access_token") if response.status_code == 200 else None
+    return str(token) if token else None
 
 
 def target_from(args: argparse.Namespace) -> Target:
-    target = local_target() if args.local else Target()
+    target = local_target(args.stack_file) if args.local else Target()
     for name in ("page_url", "function_url", "authority", "widget_id", "ca_bundle", "instance_arn"):
         if getattr(args, name) is not None:
             setattr(target, name, getattr(args, name))
@@ -118,9 +122,7 @@ def target_from(args: argparse.Namespace) -> Target:
     elif args.widget_secret:
         target.widget_secret = args.widget_secret
     if args.device_code and target.token is None:
-        target.token_source = device_code_source(  # type: ignore[attr-defined]
-            args.client_id, args.scope, lambda: target.page_config, sys.stderr
-        )
+        target.token_source = device_code_source(args.client_id, args.scope, lambda: target.page_config, sys.stderr)
     target.step_up_widgets = [*target.step_up_widgets, *args.step_up_widget]
     target.saml_metadata = list(args.saml_metadata)
     target.saml_warn_days = args.saml_metadata_warn_days
@@ -140,9 +142,8 @@ def unset_variables(args: argparse.Namespace) -> list[str]:
 
 def run_checks(target: Target) -> list[Result]:
     results = check_page(target)  # first: it reads config.json, which later checks compare with
-    token_source: Callable[[str], str | None] | None = getattr(target, "token_source", None)
-    if target.token is None and token_source is not None and target.page_config is not None:
-        target.token = token_source(target.page_config["msal"]["authority"])
+    if target.token is None and target.token_source is not None and target.page_config is not None:
+        target.token = target.token_source(target.page_config["msal"]["authority"])
     for check in (check_function, check_identity, check_contact_token, check_step_up, check_agent_sso):
         results += check(target)
     return results
@@ -154,7 +155,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
     args = command_line.parse_args(argv)
     for problem in unset_variables(args):
         command_line.error(problem)  # exit status 2: a named input that is missing is not a check to SKIP
-    results = run_checks(target_from(args))
+    try:
+        target = target_from(args)
+    except StackFileError as error:
+        print(f"doctor: {error}", file=sys.stderr)
+        return 2
+    results = run_checks(target)
     print_table(results, out)
     failing = {Status.FAIL, Status.WARN} if args.warnings_fail else {Status.FAIL}
     return 1 if any(result.status in failing for result in results) else 0

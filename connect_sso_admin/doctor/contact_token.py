@@ -14,9 +14,9 @@ import requests
 from connect_sso_admin.doctor.jwt_parts import JwtParts
 from connect_sso_admin.doctor.report import Result, failed, passed, skipped
 from connect_sso_admin.doctor.target import Target, unreachable
+from shared.contact_token import MAX_CONTACT_TOKEN_BYTES, fits_in_connect
+from shared.widget import MAX_CONTACT_TOKEN_TTL_SECONDS
 
-MAX_TTL_SECONDS = 600
-MAX_JWT_BYTES = 6144  # Amazon Connect's limit for the widget's JWT
 NAMES = (
     "contact-token.issue",
     "contact-token.header",
@@ -89,8 +89,9 @@ def _claims(target: Target, jwt: str, parts: JwtParts) -> list[Result]:
     iat, exp = parts.claims.get("iat"), parts.claims.get("exp")
     if not isinstance(iat, int) or not isinstance(exp, int):
         results.append(failed("contact-token.lifetime", "iat and exp must be whole seconds"))
-    elif exp - iat > MAX_TTL_SECONDS or exp <= iat:
-        results.append(failed("contact-token.lifetime", f"exp - iat is {exp - iat} s: Connect needs 1 to 600"))
+    elif exp - iat > MAX_CONTACT_TOKEN_TTL_SECONDS or exp <= iat:
+        needs = f"Connect needs 1 to {MAX_CONTACT_TOKEN_TTL_SECONDS}"
+        results.append(failed("contact-token.lifetime", f"exp - iat is {exp - iat} s: {needs}"))
     else:
         results.append(passed("contact-token.lifetime", f"exp - iat is {exp - iat} s"))
     attributes = parts.claims.get("attributes", {})
@@ -102,10 +103,12 @@ def _claims(target: Target, jwt: str, parts: JwtParts) -> list[Result]:
     )
     size = len(jwt.encode())
     results.append(
-        passed("contact-token.size", f"{size:,} bytes (limit {MAX_JWT_BYTES:,})")
-        if size < MAX_JWT_BYTES
+        passed("contact-token.size", f"{size:,} bytes (limit {MAX_CONTACT_TOKEN_BYTES:,})")
+        if fits_in_connect(size)
         else failed(
-            "contact-token.size", f"{size:,} bytes: Connect accepts under {MAX_JWT_BYTES:,}", "fewer attributes"
+            "contact-token.size",
+            f"{size:,} bytes: Connect accepts at most {MAX_CONTACT_TOKEN_BYTES:,}",
+            "fewer attributes",
         )
     )
     results.append(_signature(target, parts))

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -19,7 +20,7 @@ VALIDATE_SCRIPT = Path(__file__).with_name("validate_config.mjs")
 NODE_TIMEOUT_SECONDS = 30
 
 
-def validate_with_page_rules(body: bytes) -> tuple[dict | None, list[str]]:
+def validate_with_page_rules(body: bytes) -> tuple[dict[str, Any] | None, list[str]]:
     """(normalised config, []) or (None, ["field message", ...]) from static_spa/src/config.js, run with Node."""
     node = shutil.which("node")
     if node is None:
@@ -69,7 +70,7 @@ def check_page(target: Target) -> list[Result]:
 
 
 def _config(target: Target) -> Result:
-    url = urljoin(target.page_url, "config.json")
+    url = urljoin(target.page_url or "", "config.json")
     try:
         response = target.get(url, headers={"Accept": "application/json"})
     except requests.RequestException as error:

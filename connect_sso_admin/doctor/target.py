@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ class Target:
     users: list[str] = field(default_factory=list)
     # Filled by the page checks: the validated config.json (None when it could not be read).
     page_config: dict[str, Any] | None = None
+    # Where a token comes from when none was given (device code, the development provider): authority -> token.
+    token_source: Callable[[str], str | None] | None = None
 
     @property
     def page_origin(self) -> str | None:
@@ -59,9 +62,9 @@ class _ExplicitVerifySession(requests.Session):
         super().__init__()
         self._verify = verify
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **options: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **options: Any) -> requests.Response:
         options.setdefault("verify", self._verify)
-        return super().request(method, url, *args, **options)
+        return super().request(method, url, *args, **options)  # type: ignore[arg-type]  # requests takes both
 
 
 def origin_of(url: str) -> str:

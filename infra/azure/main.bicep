@@ -97,9 +97,6 @@ param deployerPrincipalType string = 'User'
 @description('Daily ingestion cap of the Log Analytics workspace in GB, as text (-1: no cap; docs/deploy.md, cost).')
 param logAnalyticsDailyCapGb string = '1'
 
-@description('Optional function settings written to App Configuration; empty values are skipped (the function defaults apply).')
-param optionalFunctionSettings OptionalFunctionSettings = {}
-
 @description('''Upper bound of function instances (Flex Consumption; a cost guard), as text: 1 to 1000; empty: 10 in
 production, 5 in development (docs/performance.md ties the App Configuration request arithmetic to it).''')
 param functionMaximumInstanceCount string = ''
@@ -145,22 +142,6 @@ param appConfigReplicaLocation string = ''
 `doctor --device-code` can sign in, and accept it in ALLOWED_CLIENT_APP_IDS. Only with an API registration this
 deployment manages (docs/operations.md).''')
 param operatorClient bool = false
-
-// The optional settings the function reads (shared/settings.py). Sealed: a misspelt name fails at build time.
-// Settings this template derives itself (Entra ids, widget id, scope, allowed client, secret) are not in it.
-@sealed()
-type OptionalFunctionSettings = {
-  ENTRA_ALLOWED_TENANT_IDS: string?
-  ENTRA_API_AUDIENCES: string?
-  ENTRA_AUTHORITY: string?
-  CLOCK_SKEW_SECONDS: string?
-  CONNECT_TOKEN_TTL_SECONDS: string?
-  CONNECT_SEGMENT_ATTRIBUTES: string?
-  CONNECT_CUSTOMER_ID_CLAIM: string?
-  CONNECT_REQUIRED_AUTH_CONTEXT: string?
-  SSO_CUSTOM_ATTRIBUTES: string?
-  VERBOSE_LOG: string?
-}
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -344,21 +325,20 @@ module apiAppAuthorization 'modules/entra/api-app-authorization.bicep' = if (cre
   }
 }
 
-// What the function reads from App Configuration (names: shared/settings.py), written by the postprovision hook
-// from the APP_CONFIG_SETTINGS output. The widget secret is not here: the hook stores it only as a Key Vault
+// What the deployment derives for the function (names: shared/catalogue.py, derived_by_deployment), written to
+// App Configuration by the postprovision hook from the APP_CONFIG_SETTINGS output. The operator's optional settings
+// do not pass through here: the hook reads them from the azd environment (azd would paste JSON values into
+// main.parameters.json as text). The widget secret is not here either: the hook stores it only as a Key Vault
 // reference (CONNECT_WIDGET_SECRET_URI).
-var functionSettings = union(
-  {
-    // Multi-tenant: the function accepts any tenant listed in ENTRA_ALLOWED_TENANT_IDS.
-    ENTRA_TENANT_ID: isMultiTenant ? 'organizations' : tenant().tenantId
-    ENTRA_API_CLIENT_ID: apiClientId
-    CONNECT_WIDGET_ID: connectWidgetId
-    REQUIRED_SCOPES: apiScopeName
-    // Only the page's own app (and, when registered, the operator client) may exchange its tokens for contact tokens.
-    ALLOWED_CLIENT_APP_IDS: join(filter([ spaClientId, operatorClientId ], id => !empty(id)), ',')
-  },
-  optionalFunctionSettings
-)
+var functionSettings = {
+  // Multi-tenant: the function accepts any tenant listed in ENTRA_ALLOWED_TENANT_IDS.
+  ENTRA_TENANT_ID: isMultiTenant ? 'organizations' : tenant().tenantId
+  ENTRA_API_CLIENT_ID: apiClientId
+  CONNECT_WIDGET_ID: connectWidgetId
+  REQUIRED_SCOPES: apiScopeName
+  // Only the page's own app (and, when registered, the operator client) may exchange its tokens for contact tokens.
+  ALLOWED_CLIENT_APP_IDS: join(filter([ spaClientId, operatorClientId ], id => !empty(id)), ',')
+}
 
 module appConfiguration 'modules/app-configuration.bicep' = {
   name: 'app-configuration'

@@ -22,11 +22,12 @@ from connect_sso_admin.doctor.cli import main as doctor_main
 from connect_sso_admin.doctor.cli import parser, run_checks, target_from
 from connect_sso_admin.doctor.report import Result, Status
 from connect_sso_admin.doctor.target import Target
-from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_WIDGET_SECRET, function_settings
+from tools.dev_certificate import ensure_localhost_certificate
+from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, DEV_WIDGET_SECRET, function_settings
 from tools.dev_identity import node_modules_ready
 from tools.dev_page import DEV_PAGE_PORT, PageServer, development_config, serve_page, static_web_app_headers
-from tools.dev_stack import DevStack, free_port, run_function, run_stack
-from tools.paths import REPO_ROOT
+from tools.dev_stack import DevStack, free_port, run_function, run_stack, write_stack_file
+from tools.paths import DEV_FOLDER, REPO_ROOT
 
 pytestmark = pytest.mark.skipif(not node_modules_ready(), reason="run scripts/bootstrap node")
 
@@ -213,13 +214,34 @@ def test_the_entry_point_runs_the_doctor_and_exits_non_zero_on_a_failure(deploym
     assert "SKIP  contact-token.issue       no --token given" in out.getvalue()
 
 
-def test_local_means_the_scripts_run_ports_and_a_development_token() -> None:
-    target = target_from(parser().parse_args(["--local"]))
+def test_local_means_the_scripts_run_ports_and_a_development_token(tmp_path: Path) -> None:
+    # What the running stack writes (tools/dev_stack.py): the operator package imports nothing from tools/.
+    stack_file = tmp_path / "stack.json"
+    write_stack_file(
+        stack_file,
+        page_url=f"http://localhost:{DEV_PAGE_PORT}/",
+        function_url=f"http://127.0.0.1:{DEV_FUNCTION_PORT}/api/AWSConnectJWT",
+        ca_bundle=ensure_localhost_certificate(DEV_FOLDER).cert_file,
+        issuer=f"https://localhost:{DEV_IDENTITY_PORT}",
+    )
+    target = target_from(parser().parse_args(["--local", "--stack-file", str(stack_file)]))
     assert target.page_url == f"http://localhost:{DEV_PAGE_PORT}/"
     assert target.function_url == f"http://127.0.0.1:{DEV_FUNCTION_PORT}/api/AWSConnectJWT"
     assert target.widget_secret == DEV_WIDGET_SECRET
     assert target.ca_bundle is not None and target.ca_bundle.is_file()
     assert callable(getattr(target, "token_source", None))
+
+
+def test_local_without_a_running_stack_says_to_start_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert doctor_main(["--local", "--stack-file", str(tmp_path / "absent.json")]) == 2
+    assert "start the development stack (scripts/run)" in capsys.readouterr().err
+
+
+def test_the_operator_package_imports_nothing_from_the_development_tools() -> None:
+    package = Path(__file__).resolve().parents[2] / "connect_sso_admin"
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "from tools" not in text and "import tools" not in text, path
 
 
 def test_an_untrusted_provider_certificate_suggests_the_ca_bundle_not_the_authority(

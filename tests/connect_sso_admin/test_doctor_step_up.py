@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,7 @@ from connect_sso_admin.doctor.target import Target
 from shared.auth_context import claims_request
 from tools.dev_defaults import DEV_STEP_UP_WIDGET_ID, DEV_WIDGET_ID
 from tools.dev_identity import node_modules_ready
-from tools.dev_stack import DevStack, run_stack
+from tools.dev_stack import DevStack, run_stack, write_stack_file
 
 pytestmark = pytest.mark.skipif(not node_modules_ready(), reason="run scripts/bootstrap node")
 UNKNOWN_WIDGET = "00000000-0000-0000-0000-0000000000ff"
@@ -90,8 +91,13 @@ def test_the_command_line_takes_more_widgets_and_prints_no_token(stack: DevStack
     assert token.split(".")[1] not in text and "eyJ" not in text
 
 
-def test_local_reports_the_development_step_up_widget() -> None:
-    assert target_from(parser().parse_args(["--local"])).step_up_widgets == [DEV_STEP_UP_WIDGET_ID]
+def test_local_reports_the_development_step_up_widget(tmp_path: Path) -> None:
+    stack_file = tmp_path / "stack.json"  # what the running stack writes about itself (tools/dev_stack.py)
+    write_stack_file(
+        stack_file, page_url="http://localhost:1/", function_url="http://127.0.0.1:2/", ca_bundle=tmp_path, issuer="x"
+    )
+    target = target_from(parser().parse_args(["--local", "--stack-file", str(stack_file)]))
+    assert target.step_up_widgets == [DEV_STEP_UP_WIDGET_ID]
 
 
 def test_the_contact_token_checks_skip_a_challenged_widget_instead_of_failing(stack: DevStack) -> None:

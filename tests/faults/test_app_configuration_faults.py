@@ -19,8 +19,8 @@ import pytest
 from shared.configuration import APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
 from shared.contact_token_service import ContactTokenService
 from tests.support.azure_stand_ins import AzureStandIns
-from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.leak_registry import REGISTRY
 from tools.testkit.service import FakeClock, base_settings, make_service
 from tools.testkit.tokens import access_token

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from shared.openid import UNKNOWN_KID_MIN_GAP_SECONDS
-from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.service import FakeClock, base_settings, make_service
 from tools.testkit.tokens import SigningKey, access_token, entra_v2_claims
 

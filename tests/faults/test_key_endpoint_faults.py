@@ -18,8 +18,8 @@ import pytest
 
 import shared.http_json
 from shared.openid import COLD_RETRY_SECONDS, KEY_SET_MAX_AGE_SECONDS, UNKNOWN_KID_MIN_GAP_SECONDS
-from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.service import FakeClock, base_settings, make_service
 from tools.testkit.tokens import SigningKey, access_token
 

@@ -33,8 +33,8 @@ from tests.security.attacks import (
     self_signed_certificate_b64,
     with_spare_bits,
 )
-from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.fake_entra import FakeEntra, running_fake_entra
+from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.service import base_settings, decode_contact_token, make_service
 from tools.testkit.tokens import (
     OTHER_TENANT_ID,

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tests.security.attacks import forge, rs256
 from tests.security.conftest import EXAMPLES_RUN, fuzz_settings
-from tests.support.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.fake_entra import running_fake_entra
+from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.service import base_settings, decode_contact_token, make_service
 from tools.testkit.tokens import SigningKey, access_token, entra_v2_claims
 

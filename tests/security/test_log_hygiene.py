@@ -13,9 +13,9 @@ import threading
 import pytest
 
 from tests.security.log_hygiene import LeakCheckingHandler
-from tests.support.function_http import call_function, function_using
 from tools.paths import REPO_ROOT
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import call_function, function_using
 from tools.testkit.leak_registry import LeakRegistry, fingerprint
 from tools.testkit.service import base_settings, make_service
 from tools.testkit.tokens import WIDGET_SECRET, SigningKey, access_token, entra_v2_claims

@@ -14,9 +14,9 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import Status, StatusCode
 
 from tests.security.telemetry_hygiene import TelemetryCapture
-from tests.support.function_http import call_function, function_using
 from tools.paths import REPO_ROOT
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import call_function, function_using
 from tools.testkit.service import base_settings, make_service
 from tools.testkit.tokens import WIDGET_SECRET, access_token, entra_v2_claims
 

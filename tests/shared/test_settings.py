@@ -6,16 +6,12 @@ import logging
 
 import pytest
 
+from shared.catalogue import REQUIRED_SETTING_NAMES, SECRET_SETTING_NAMES, SETTING_NAMES
 from shared.claims import ClaimAttribute
 from shared.configuration import ConfigurationProvider
 from shared.errors import ServiceUnavailable
-from shared.settings import (
-    REQUIRED_SETTING_NAMES,
-    SECRET_SETTING_NAMES,
-    SETTING_NAMES,
-    ConfigurationError,
-    parse_settings,
-)
+from shared.setting_reader import ConfigurationError
+from shared.settings import parse_settings
 from shared.widget import Secret
 from tools.testkit.service import base_settings
 from tools.testkit.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_SECRET

@@ -20,9 +20,9 @@ from shared.telemetry import (
     bounded_code,
 )
 from tests.security.telemetry_hygiene import TelemetryCapture, counts_delta
-from tests.support.function_http import call_function, function_using
 from tools.paths import REPO_ROOT
 from tools.testkit.fake_entra import FakeEntra
+from tools.testkit.function_http import call_function, function_using
 from tools.testkit.service import FakeClock, base_settings, make_service
 from tools.testkit.tokens import SigningKey, access_token, entra_v2_claims
 

@@ -10,15 +10,11 @@ from typing import Any
 import jwt as pyjwt
 import pytest
 
+from shared.catalogue import is_secret_setting, is_setting_name, select_settings
 from shared.configuration import ConfigurationProvider
 from shared.errors import InsufficientScope, InvalidToken, MissingToken, UnknownWidget
-from shared.settings import (
-    ConfigurationError,
-    is_secret_setting,
-    is_setting_name,
-    parse_settings,
-    select_settings,
-)
+from shared.setting_reader import ConfigurationError
+from shared.settings import parse_settings
 from tests.support.azure_stand_ins import AzureStandIns
 from tools.testkit.fake_entra import FakeEntra
 from tools.testkit.leak_registry import REGISTRY

@@ -320,7 +320,7 @@ class AzureStandIns:
     def store_factory(self, **overrides: Any) -> Any:
         """A StoreLoaderFactory building the real AppConfigurationStore, pointed at the stand-ins."""
         from shared.app_configuration import AppConfigurationStore
-        from shared.settings import ALL_SETTING_NAMES
+        from shared.catalogue import ALL_SETTING_NAMES
 
         # Test-only transport settings: trust the test certificate; retry quickly (the SDKs' defaults back off
         # for seconds). Key Vault names vault.azure.net in its challenge, which cannot match a loopback host,

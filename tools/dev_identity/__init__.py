@@ -117,7 +117,7 @@ class DevIdentityProvider:
             timeout=10,
         )
         response.raise_for_status()
-        return response.json()["access_token"]
+        return str(response.json()["access_token"])
 
     def app_only_token(self, client_id: str = DEV_SPA_CLIENT_ID) -> str:
         response = requests.post(
@@ -128,7 +128,7 @@ class DevIdentityProvider:
             timeout=10,
         )
         response.raise_for_status()
-        return response.json()["access_token"]
+        return str(response.json()["access_token"])
 
 
 def node_modules_ready() -> bool:

@@ -61,6 +61,6 @@ def decode_contact_token(
         token,
         secret,
         algorithms=["HS256"],
-        options={"require": ["sub", "iat", "exp"], **(options or {})},
+        options={"require": ["sub", "iat", "exp"], **(options or {})},  # type: ignore[arg-type]  # PyJWT types it as a TypedDict
         subject=subject,
     )

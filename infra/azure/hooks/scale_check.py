@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from azd_env import env_value
 
-# The function's defaults (shared/settings.py; a test keeps them equal) and the template's derived defaults.
+# The function's defaults (shared/catalogue.py; a test keeps them equal) and the template's derived defaults.
 DEFAULT_REFRESH_SECONDS = 30
 DEFAULT_SECRET_REFRESH_SECONDS = 600
 DEFAULT_MAXIMUM_INSTANCES = {"production": 10, "development": 5}

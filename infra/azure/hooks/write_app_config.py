@@ -7,17 +7,22 @@ provision`, in CI too), retried while waiting can help (azure_data_plane.py). Be
 the hook checks that its secret exists (listing names: Key Vault Reader, granted by the template, suffices).
 What is written, label-less (the function reads those):
 
-  - every non-empty setting of the APP_CONFIG_SETTINGS deployment output (a JSON object: name -> value);
+  - every non-empty setting of the APP_CONFIG_SETTINGS deployment output (a JSON object: name -> value), which
+    holds only what the deployment derives from what it creates (the catalogue marks them, shared/catalogue.py);
+  - every optional catalogue setting set in the azd environment (`azd env set CONNECT_SEGMENT_ATTRIBUTES '{...}'`):
+    read here and never through main.parameters.json, where azd pastes values as raw text and JSON's quotes would
+    break the file. The function's own parse checks them first (its import chain is standard library only);
   - CONNECT_WIDGET_SECRET as a Key Vault reference to CONNECT_WIDGET_SECRET_URI: the key itself stays in Key Vault;
-  - when the azd environment sets CONNECT_WIDGETS (more widgets, a JSON object keyed by widget id): that JSON, and
-    for each widget its `secretSetting` (CONNECT_WIDGET_SECRET_<NAME>) as a Key Vault reference to the secret
+  - when the azd environment sets CONNECT_WIDGETS (more widgets, a JSON object keyed by widget id): for each widget
+    its `secretSetting` (CONNECT_WIDGET_SECRET_<NAME>) as a Key Vault reference to the secret
     `connect-widget-secret-<name>` in the same vault, which a person sets with `az keyvault secret set`
-    (docs/deploy.md). Read from the azd environment, not a deployment parameter: azd pastes values into
-    main.parameters.json as raw text, where JSON's quotes would break the file;
+    (docs/deploy.md);
   - last, the sentinel key (APP_CONFIG_SENTINEL_KEY, default connect-sso:sentinel) set to this run's time, so a
     function that watches it reloads once, after every other key is in place.
 
-Values are settings, not secrets; still, only key names are printed.
+Values are settings, not secrets; still, only key names are printed (and the function's own message for a value it
+would refuse, which never holds a secret). How to authenticate and call the services: azd_token.py and
+azure_data_plane.py; what to write: plan() here.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from azd_env import env_value
@@ -42,11 +48,21 @@ from azure_data_plane import (
     put_key_value,
 )
 
-WIDGET_SECRET_SETTING = "CONNECT_WIDGET_SECRET"  # noqa: S105 -- a setting name, not a secret
-WIDGETS_SETTING = "CONNECT_WIDGETS"
-# The function's rule for a widget key setting (shared/settings.py, WIDGET_SECRET_SETTING_NAME).
-_WIDGET_SECRET_NAME = re.compile(r"^CONNECT_WIDGET_SECRET_([A-Za-z0-9_]+)$")
-DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
+# The function's catalogue and widget rules, imported from the repository (standard library only, so the bare
+# `python3` azd runs suffices).
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from shared.catalogue import OPTIONAL_SETTING_NAMES, default_of, is_secret_setting
+from shared.setting_reader import ConfigurationError
+from shared.settings import parse_settings
+from shared.widget import (
+    WIDGET_SECRET_PREFIX,
+    WIDGET_SECRET_SETTING,
+    WIDGETS_SETTING,
+    is_widget_secret_setting,
+    key_vault_secret_name,
+)
+
+DEFAULT_SENTINEL_KEY = default_of("APP_CONFIG_SENTINEL_KEY") or ""
 # A first write waits for the deployer's new role: about six minutes in all before giving up.
 DEFAULT_ATTEMPTS = Retries.attempts
 DEFAULT_DELAY_SECONDS = Retries.delay
@@ -91,23 +107,30 @@ def _settings(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
         if not _KEY.match(name):
             problems.append(f"APP_CONFIG_SETTINGS holds an invalid key name {name!r}")
     for name in sorted(settings):
-        if name == WIDGET_SECRET_SETTING or _WIDGET_SECRET_NAME.match(name):
+        if name == WIDGET_SECRET_SETTING or is_widget_secret_setting(name):
             problems.append(f"APP_CONFIG_SETTINGS must not hold {name}: it is only a Key Vault reference")
+        elif name in OPTIONAL_SETTING_NAMES:
+            problems.append(f"APP_CONFIG_SETTINGS must not hold {name}: it comes from the azd environment")
     # Unset optional settings are left out, so the function applies its own defaults.
     return {name: value for name, value in settings.items() if value.strip()}
 
 
-def widget_secret_name(setting: str) -> str:
-    """The Key Vault secret holding a widget's key: CONNECT_WIDGET_SECRET_SALES_EU -> connect-widget-secret-sales-eu
-    (Key Vault names allow letters, digits and '-')."""
-    match = _WIDGET_SECRET_NAME.match(setting)
-    if match is None:
-        raise ValueError(setting)
-    return "connect-widget-secret-" + match.group(1).lower().replace("_", "-")
+def optional_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """Every optional catalogue setting set (non-empty) in the azd environment."""
+    return {name: value for name in OPTIONAL_SETTING_NAMES if (value := env_value(env, name))}
 
 
-def _widgets(env: Mapping[str, str], vault: str, problems: list[str]) -> list[KeyValue]:
-    """CONNECT_WIDGETS as written, then one Key Vault reference per widget key setting."""
+def function_problems(settings: Mapping[str, str]) -> list[str]:
+    """What the function itself would refuse in these settings (widget keys are in Key Vault: not checked here)."""
+    try:
+        parse_settings(settings)
+    except ConfigurationError as error:
+        return [str(problem) for problem in error.problems if not is_secret_setting(problem.name)]
+    return []
+
+
+def _widget_references(env: Mapping[str, str], vault: str, problems: list[str]) -> list[KeyValue]:
+    """One Key Vault reference per widget key setting of CONNECT_WIDGETS."""
     raw = env_value(env, WIDGETS_SETTING)
     if not raw:
         return []
@@ -122,15 +145,15 @@ def _widgets(env: Mapping[str, str], vault: str, problems: list[str]) -> list[Ke
     references: dict[str, KeyValue] = {}
     for widget_id, entry in widgets.items():
         setting = entry.get("secretSetting") if isinstance(entry, dict) else None
-        if not isinstance(setting, str) or not _WIDGET_SECRET_NAME.match(setting):
-            expected = f"{WIDGET_SECRET_SETTING}_<NAME>"
+        if not isinstance(setting, str) or not is_widget_secret_setting(setting):
+            expected = f"{WIDGET_SECRET_PREFIX}<NAME>"
             problems.append(f"{WIDGETS_SETTING}: widget {widget_id}: secretSetting must be {expected}")
         elif setting in references:
             problems.append(f"{WIDGETS_SETTING}: widget {widget_id}: secretSetting {setting} is another widget's")
         else:
-            uri = f"{vault}/secrets/{widget_secret_name(setting)}"
+            uri = f"{vault}/secrets/{key_vault_secret_name(setting)}"
             references[setting] = KeyValue(setting, uri, key_vault_reference=True)
-    return [KeyValue(WIDGETS_SETTING, json.dumps(widgets, separators=(",", ":"))), *references.values()]
+    return list(references.values())
 
 
 def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
@@ -149,16 +172,21 @@ def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
     sentinel = env_value(env, "APP_CONFIG_SENTINEL_KEY", DEFAULT_SENTINEL_KEY)
     if not _KEY.match(sentinel):
         problems.append(f"APP_CONFIG_SENTINEL_KEY {sentinel!r} is not a valid App Configuration key")
-    settings = _settings(env, problems)
-    if WIDGETS_SETTING in settings:
-        problems.append(f"APP_CONFIG_SETTINGS must not hold {WIDGETS_SETTING}: it comes from the azd environment")
+    derived = _settings(env, problems)
+    optional = optional_settings(env)
     vault = "https://" + urlsplit(secret_uri).netloc
-    widgets = _widgets(env, vault, problems)
+    references = _widget_references(env, vault, problems)
+    if not problems:
+        problems.extend(function_problems({**derived, **optional}))
     if problems:
         raise AppConfigHookError(problems)
-    writes = [KeyValue(name, value) for name, value in sorted(settings.items())]
+    widgets = optional.pop(WIDGETS_SETTING, None)
+    writes = [KeyValue(name, value) for name, value in sorted({**derived, **optional}.items())]
     writes.append(KeyValue(WIDGET_SECRET_SETTING, secret_uri, key_vault_reference=True))
-    writes.extend(widgets)
+    if widgets is not None:
+        # As one compact line; then its keys' references, so the function never sees a widget without its key.
+        writes.append(KeyValue(WIDGETS_SETTING, json.dumps(json.loads(widgets), separators=(",", ":"))))
+    writes.extend(references)
     writes.append(KeyValue(sentinel, now.strftime("%Y-%m-%dT%H:%M:%SZ")))
     return endpoint, writes
 

@@ -2,7 +2,8 @@
 
 azd passes its environment values (the Bicep outputs plus what `azd env set` stored) to hooks as environment
 variables. `--check` (preprovision) only checks what an administrator sets by hand: the Amazon Connect widget
-values copied from the Connect console, and the origins and redirect URIs of the deployment; the default mode
+values copied from the Connect console, the origins and redirect URIs of the deployment, and that no value azd
+pastes into main.parameters.json holds a quote or a backslash; the default mode
 (the web service's predeploy hook) writes static_spa/dist/config.json, so nobody edits a deployed file by hand.
 Nothing here is secret: the widget security key never reaches the page.
 """
@@ -24,6 +25,8 @@ from scale_check import scale_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUTPUT = REPO_ROOT / "static_spa" / "dist" / "config.json"
+PARAMETERS_FILE = REPO_ROOT / "infra" / "azure" / "main.parameters.json"
+_PARAMETER_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _API_SCOPE = re.compile(r"^api://[^\s/]+/[^\s/]+$")
@@ -114,6 +117,17 @@ def environment_problems(env: Mapping[str, str]) -> list[str]:
     return problems
 
 
+def parameter_file_problems(env: Mapping[str, str], parameters_file: Path = PARAMETERS_FILE) -> list[str]:
+    """azd pastes each `${NAME}` of main.parameters.json into the file as text inside JSON, so a `"` or `\\` in
+    one of those values breaks provisioning. JSON-valued settings go through the postprovision hook instead."""
+    names = sorted(set(_PARAMETER_VARIABLE.findall(parameters_file.read_text(encoding="utf-8"))))
+    return [
+        f"{name} must not contain '\"' or '\\': azd pastes it into main.parameters.json as text"
+        for name in names
+        if any(character in env.get(name, "") for character in '"\\')
+    ]
+
+
 def _deployment_problems(env: Mapping[str, str]) -> list[str]:
     problems = [
         f"{name} is not set: run `azd provision` first (it is a deployment output)"
@@ -180,7 +194,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     values = os.environ if env is None else env
     try:
         if args.check:
-            problems = widget_problems(values) + environment_problems(values) + scale_problems(values)
+            problems = (
+                widget_problems(values)
+                + environment_problems(values)
+                + scale_problems(values)
+                + parameter_file_problems(values)
+            )
             if problems:
                 raise SpaConfigError(problems)
             print("spa config: Amazon Connect widget and deployment values look right", file=sys.stderr)

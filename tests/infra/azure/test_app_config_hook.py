@@ -26,20 +26,26 @@ hook = load_hook("write_app_config")
 HOOK_PATH = HOOKS_DIR / "write_app_config.py"
 ENDPOINT = "https://appcs-abc123.azconfig.io"
 SECRET_URI = "https://kv-abc123.vault.azure.net/secrets/connect-widget-secret"
-SETTINGS = {
+# What the deployment derives (its APP_CONFIG_SETTINGS output) ...
+DERIVED_SETTINGS = {
     "ENTRA_TENANT_ID": "00000000-0000-0000-0000-000000000000",
     "ENTRA_API_CLIENT_ID": "00000000-0000-0000-0000-000000000002",
     "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
     "REQUIRED_SCOPES": "JWT.Read",
     "ALLOWED_CLIENT_APP_IDS": "00000000-0000-0000-0000-000000000001",
+}
+# ... and what the operator set with `azd env set` (JSON included: it never passes through main.parameters.json).
+OPTIONAL_SETTINGS = {
     "CONNECT_SEGMENT_ATTRIBUTES": '{"connect:Subtype": {"ValueString": "connect:Guide"}}',
     "VERBOSE_LOG": "",
 }
+SETTINGS = {**DERIVED_SETTINGS, **OPTIONAL_SETTINGS}
 # What `azd provision` leaves in the azd environment (azd stores object outputs as JSON text).
 AZD_ENV = {
     "AZURE_APP_CONFIG_ENDPOINT": ENDPOINT,
-    "APP_CONFIG_SETTINGS": json.dumps(SETTINGS),
+    "APP_CONFIG_SETTINGS": json.dumps(DERIVED_SETTINGS),
     "CONNECT_WIDGET_SECRET_URI": SECRET_URI,
+    **OPTIONAL_SETTINGS,
 }
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -290,7 +296,7 @@ def test_a_missing_default_widget_key_is_reported_but_does_not_stop_a_first_depl
 def test_the_references_written_for_two_widgets_are_ones_the_function_accepts_and_resolves_by_name():
     """The hook's plan, read back the way App Configuration serves it, parses into the function's settings."""
     from shared.app_configuration import parse_key_vault_reference
-    from shared.settings import is_secret_setting
+    from shared.catalogue import is_secret_setting
 
     _, writes = hook.plan({**AZD_ENV, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)}, NOW)
     references = {item.key: item.value for item in writes if item.key_vault_reference}
@@ -334,8 +340,68 @@ def test_a_bad_connect_widgets_stops_the_hook_before_any_write(fake_azd, azure, 
 
 @pytest.mark.parametrize("name", ["CONNECT_WIDGET_SECRET_SALES", "CONNECT_WIDGETS"])
 def test_widget_settings_never_travel_in_the_deployment_output(fake_azd, azure, name):
-    settings = json.dumps({**SETTINGS, name: "x"})
+    settings = json.dumps({**DERIVED_SETTINGS, name: "x"})
     code, err, azd_calls = run_hook(fake_azd, {**stand_in_env(azure), "APP_CONFIG_SETTINGS": settings})
     assert code == 1
     assert f"APP_CONFIG_SETTINGS must not hold {name}" in err
     assert (azd_calls, azure.store.requests) == ([], [])
+
+
+# One road for settings (issue 18, issue 22 item 6): every optional catalogue setting comes from the azd
+# environment through this hook, JSON included; the function's own parse checks it before anything is written.
+def test_every_optional_catalogue_setting_set_in_the_azd_environment_is_written(fake_azd, azure):
+    from shared.catalogue import OPTIONAL_SETTING_NAMES
+
+    chosen = {
+        "ENTRA_ALLOWED_TENANT_IDS": "00000000-0000-0000-0000-000000000000",
+        "ENTRA_API_AUDIENCES": "api://contoso/chat",
+        "ENTRA_AUTHORITY": "https://login.microsoftonline.com/<tenant>/v2.0",
+        "CLOCK_SKEW_SECONDS": "30",
+        "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS),
+        "CONNECT_TOKEN_TTL_SECONDS": "300",
+        "CONNECT_SEGMENT_ATTRIBUTES": json.dumps({"connect:Subtype": {"ValueString": 'say "hi" \\ bye'}}),
+        "CONNECT_CUSTOMER_ID_CLAIM": "oid",
+        "CONNECT_REQUIRED_AUTH_CONTEXT": "c1",
+        "SSO_CUSTOM_ATTRIBUTES": "department, ctry:country",
+        "VERBOSE_LOG": "false",
+    }
+    assert set(chosen) == set(OPTIONAL_SETTING_NAMES), "a new optional setting: add it here with a valid value"
+    for secret in ("connect-widget-secret-sales", "connect-widget-secret-support-eu"):
+        azure.vault.secrets[secret] = "obviously-fake-" + secret
+    code, err, _ = run_hook(fake_azd, {**stand_in_env(azure), **chosen})
+    assert code == 0, err
+    for name, value in chosen.items():
+        written = stored(azure, name).value
+        assert json.loads(written) == json.loads(value) if name == "CONNECT_WIDGETS" else written == value
+
+
+def test_a_setting_the_function_would_refuse_stops_the_hook_before_any_write(fake_azd, azure):
+    code, err, _ = run_hook(fake_azd, {**stand_in_env(azure), "CONNECT_TOKEN_TTL_SECONDS": "900"})
+    assert code == 1
+    assert "CONNECT_TOKEN_TTL_SECONDS: must be a whole number from 1 to 600" in err
+    assert writes(azure) == []
+
+
+def test_an_empty_optional_setting_is_left_unset(fake_azd, azure):
+    env = {**stand_in_env(azure), "CONNECT_CUSTOMER_ID_CLAIM": "", "CLOCK_SKEW_SECONDS": " "}
+    code, err, _ = run_hook(fake_azd, env)
+    assert code == 0, err
+    assert {"CONNECT_CUSTOMER_ID_CLAIM", "CLOCK_SKEW_SECONDS"}.isdisjoint(writes(azure))
+
+
+def test_the_catalogue_the_hook_imports_needs_only_the_standard_library():
+    """azd runs the hook with a bare python3: the function's catalogue and parse must import without packages."""
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import shared.catalogue, shared.settings; "
+        "print(sorted({name.split('.')[0] for name in sys.modules} - set(sys.stdlib_module_names) - {'__main__'}))"
+    )
+    repo = str(HOOK_PATH.parents[3])
+    completed = subprocess.run(
+        [sys.executable, "-S", "-c", probe, repo], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert completed.stdout.strip() == "['shared']"
+    # And the hook itself runs without site-packages.
+    completed = subprocess.run(
+        [sys.executable, "-S", str(HOOK_PATH), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr

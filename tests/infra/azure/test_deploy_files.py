@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shared.catalogue import OPTIONAL_SETTING_NAMES
 from tests.infra.azure.bicep_model import INFRA_DIR, MAIN_BICEP, parse_file
 from tests.support.iac_tools import REPO_ROOT
 
@@ -225,7 +226,9 @@ def test_every_operator_setting_is_declared_for_the_pipeline_and_mapped_in_the_w
     declared = set(pipeline["variables"]) | set(pipeline.get("secrets") or ())
     spa_hook = load_hook("write_spa_config")
     page_values = {name for name, _ in spa_hook.WIDGET_SETTINGS} | set(spa_hook.OPTIONAL_PAGE_SETTINGS)
-    wanted = (_parameter_variables() | page_values | {"APP_CONFIG_SENTINEL_KEY"}) - NEVER_IN_CI
+    # The optional function settings come from the catalogue: a new one is declared and mapped or this fails.
+    optional = set(OPTIONAL_SETTING_NAMES)
+    wanted = (_parameter_variables() | page_values | optional | {"APP_CONFIG_SENTINEL_KEY"}) - NEVER_IN_CI
     assert wanted - AZD_PIPELINE_VARIABLES - set(WORKFLOW_LITERALS) <= declared, wanted - declared
     assert declared <= wanted, declared - wanted
     env = _deploy_workflow()[1]["jobs"]["deploy"]["env"]

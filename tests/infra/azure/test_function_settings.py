@@ -1,17 +1,23 @@
-"""Every setting the function reads (shared/settings.py) is provided by the deployment, under its exact name.
+"""Every setting the function reads (shared/catalogue.py) is provided by the deployment, under its exact name.
 
 Required settings must be set (App Configuration key-values or app settings); secret settings exist only as Key
-Vault references; every other name written is one the function knows; the optional settings parameter offers
-exactly the optional names, and main.parameters.json maps each of them from an azd environment value. The
-key-values are written by the postprovision hook (infra/azure/hooks/write_app_config.py) from main.bicep's
-APP_CONFIG_SETTINGS and CONNECT_WIDGET_SECRET_URI outputs.
+Vault references; every other name written is one the function knows; main.bicep derives exactly the settings the
+catalogue marks as derived, and the optional ones never pass through main.bicep or main.parameters.json (the
+postprovision hook reads them from the azd environment). The key-values are written by the postprovision hook
+(infra/azure/hooks/write_app_config.py) from main.bicep's APP_CONFIG_SETTINGS and CONNECT_WIDGET_SECRET_URI outputs.
 """
 
 from __future__ import annotations
 
 import json
 
-from shared.settings import REQUIRED_SETTING_NAMES, SECRET_SETTING_NAMES, SETTING_NAMES
+from shared.catalogue import (
+    DERIVED_SETTING_NAMES,
+    OPTIONAL_SETTING_NAMES,
+    REQUIRED_SETTING_NAMES,
+    SECRET_SETTING_NAMES,
+    SETTING_NAMES,
+)
 from tests.infra.azure.bicep_model import (
     INFRA_DIR,
     MAIN_BICEP,
@@ -37,33 +43,11 @@ RUNTIME_SETTING_NAMES = {
     "AZURE_CLIENT_ID",
     "PYTHON_THREADPOOL_THREAD_COUNT",  # the worker's threads, matched to the HTTP per-instance concurrency
 }
-# Derived by main.bicep from what it creates; not offered as optional overrides.
-DERIVED_SETTING_NAMES = {
-    "ENTRA_TENANT_ID",
-    "ENTRA_API_CLIENT_ID",
-    "CONNECT_WIDGET_ID",
-    "REQUIRED_SCOPES",
-    "ALLOWED_CLIENT_APP_IDS",
-}
-# APP_CONFIG_ENDPOINT points at the store (an app setting); keys carry no label, so APP_CONFIG_LABEL stays unset;
-# how the store is read (sentinel key, refresh intervals) comes from the environment only and keeps its defaults.
-STORE_SETTING_NAMES = {
-    "APP_CONFIG_ENDPOINT",
-    "APP_CONFIG_LABEL",
-    "APP_CONFIG_SENTINEL_KEY",
-    "APP_CONFIG_REFRESH_SECONDS",
-    "APP_CONFIG_SECRET_REFRESH_SECONDS",
-}
 
 
-def _main_settings() -> tuple[dict, dict]:
-    """(derived settings object, optional settings type) from main.bicep's functionSettings = union(...)."""
-    main = parse_file(MAIN_BICEP)
-    union = main["variables"]["functionSettings"]["value"]["function"]
-    assert union["type"] == "union"
-    assert union["parameters"]["arg_2"] == "optionalFunctionSettings"
-    optional_type = main["types"][main["parameters"]["optionalFunctionSettings"]["type"]]
-    return union["parameters"]["arg_1"], optional_type
+def _main_settings() -> dict:
+    """The derived settings object: main.bicep's functionSettings."""
+    return parse_file(MAIN_BICEP)["variables"]["functionSettings"]["value"]
 
 
 def _function_app_settings() -> dict:
@@ -78,7 +62,7 @@ def _key_vault_reference_names() -> set[str]:
 
 
 def test_every_required_setting_is_provided():
-    derived, _ = _main_settings()
+    derived = _main_settings()
     provided = set(derived) | set(_function_app_settings()) | _key_vault_reference_names()
     assert set(REQUIRED_SETTING_NAMES) <= provided, set(REQUIRED_SETTING_NAMES) - provided
 
@@ -120,16 +104,16 @@ def test_main_hands_the_settings_and_the_secret_uri_to_the_postprovision_hook():
 
 
 def test_secret_settings_are_only_key_vault_references():
-    derived, optional_type = _main_settings()
-    plain = set(derived) | set(optional_type["value"]) | set(_function_app_settings())
+    derived = _main_settings()
+    plain = set(derived) | set(OPTIONAL_SETTING_NAMES) | set(_function_app_settings())
     assert SECRET_SETTING_NAMES.isdisjoint(plain)
     assert _key_vault_reference_names() == set(SECRET_SETTING_NAMES)
 
 
 def test_no_unknown_setting_name_is_written():
-    derived, optional_type = _main_settings()
+    derived = _main_settings()
     known = set(SETTING_NAMES) | RUNTIME_SETTING_NAMES
-    written = set(derived) | set(optional_type["value"]) | set(_function_app_settings())
+    written = set(derived) | set(_function_app_settings())
     assert written <= known, written - known
 
 
@@ -139,27 +123,23 @@ def test_function_app_needs_only_the_store_endpoint_and_its_identity():
     assert "AZURE_CLIENT_ID" in settings
 
 
-def test_optional_settings_type_offers_exactly_the_optional_names():
-    derived, optional_type = _main_settings()
-    assert set(derived) == DERIVED_SETTING_NAMES
-    expected = set(SETTING_NAMES) - DERIVED_SETTING_NAMES - SECRET_SETTING_NAMES - STORE_SETTING_NAMES
-    # JSON with quotes cannot pass through azd's text substitution into main.parameters.json: the postprovision
-    # hook reads CONNECT_WIDGETS from the azd environment itself (tests/infra/azure/test_app_config_hook.py).
-    expected -= {"CONNECT_WIDGETS"}
-    assert set(optional_type["value"]) == expected
-    assert {"type": "sealed"} in optional_type["decorators"], "a misspelt optional setting must fail to compile"
+def test_the_deployment_derives_exactly_what_the_catalogue_marks_as_derived():
+    assert set(_main_settings()) == set(DERIVED_SETTING_NAMES)
 
 
-def test_parameters_file_maps_every_optional_setting_from_the_azd_environment():
-    parameters = json.loads((INFRA_DIR / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
-    mapped = parameters["optionalFunctionSettings"]["value"]
-    _, optional_type = _main_settings()
-    assert set(mapped) == set(optional_type["value"])
-    assert mapped == {name: f"${{{name}=}}" for name in mapped}
+def test_optional_settings_never_pass_through_the_parameters_file_or_main_bicep():
+    """azd pastes parameters-file values as text inside JSON: JSON settings would break provisioning there. Every
+    optional setting goes through the postprovision hook, which reads the catalogue (test_app_config_hook.py)."""
+    parameters_text = (INFRA_DIR / "main.parameters.json").read_text(encoding="utf-8")
+    main_text = MAIN_BICEP.read_text(encoding="utf-8")
+    for name in OPTIONAL_SETTING_NAMES:
+        assert name not in parameters_text, name
+    assert "OptionalFunctionSettings" not in main_text
+    assert "optionalFunctionSettings" not in parse_file(MAIN_BICEP)["parameters"]
 
 
 def test_derived_settings_match_what_the_deployment_creates():
-    derived, _ = _main_settings()
+    derived = _main_settings()
     assert derived["ENTRA_API_CLIENT_ID"] == "apiClientId"
     # The page's client, plus the operator client only when operatorClient registered one (empty ids dropped).
     allowed = derived["ALLOWED_CLIENT_APP_IDS"]["function"]

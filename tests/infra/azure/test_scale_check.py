@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.settings import default_of
+from shared.catalogue import default_of
 from tests.infra.azure.hook_modules import SPA_HOOK_ENV, load_hook
 
 check = load_hook("scale_check")

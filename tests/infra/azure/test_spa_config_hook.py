@@ -183,3 +183,19 @@ def test_check_mode_accepts_development_redirects_and_custom_origins():
         "CUSTOM_WEB_ORIGINS": "https://chat.contoso.com,https://help.contoso.com/",
     }
     assert hook.main(["--check"], env={**widget_only, **development}) == 0
+
+
+@pytest.mark.parametrize("value", ['{"a": 1}', "C:\\path", 'say "hi"'])
+def test_check_mode_refuses_quotes_and_backslashes_in_values_azd_pastes_into_the_parameters_file(value, capsys):
+    """azd substitutes main.parameters.json's `${NAME}` as text inside JSON: `"` or `\\` would break provisioning."""
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    assert hook.main(["--check"], env={**widget_only, "ALERT_EMAIL_ADDRESSES": value}) == 1
+    err = capsys.readouterr().err
+    assert "ALERT_EMAIL_ADDRESSES must not contain" in err
+    assert value not in err
+
+
+def test_check_mode_lets_json_settings_through_the_hook_road(capsys):
+    widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
+    segment = '{"connect:Subtype": {"ValueString": "connect:Guide"}}'
+    assert hook.main(["--check"], env={**widget_only, "CONNECT_SEGMENT_ATTRIBUTES": segment}) == 0

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from shared.widget import key_vault_secret_name
 from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
 from tests.infra.azure.hook_modules import load_hook
 from tests.support.iac_tools import REPO_ROOT
@@ -45,9 +46,9 @@ def test_each_widget_key_becomes_the_key_vault_secret_the_hook_references() -> N
     assert loop["array_name"] == {"function": {"type": "items", "parameters": {"arg_1": "additionalWidgetSecrets"}}}
     body = secret["config"]["config"]
     assert body["parent"] == "vault"
-    hook = load_hook("write_app_config")
+    assert load_hook("write_app_config").key_vault_secret_name is key_vault_secret_name, "the hook uses the rule"
     for setting in ("CONNECT_WIDGET_SECRET_SALES", "CONNECT_WIDGET_SECRET_SUPPORT_EU", "CONNECT_WIDGET_SECRET_B2"):
-        assert bicep_secret_name(body["name"], setting) == hook.widget_secret_name(setting)
+        assert bicep_secret_name(body["name"], setting) == key_vault_secret_name(setting)
     assert len(PREFIX) == 22
     assert "additionalWidgetSecrets" not in json.dumps(module.get("outputs", {}))
 

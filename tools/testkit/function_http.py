@@ -42,7 +42,8 @@ class FunctionAnswer:
         """The stable error code of a problem answer; None for a success."""
         if self.mimetype != "application/problem+json":
             return None
-        return self.json()["code"]
+        code = self.json()["code"]
+        return str(code) if code is not None else None
 
 
 def call_function(

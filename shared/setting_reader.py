@@ -1,0 +1,90 @@
+"""The parse primitives every setting's owner uses: read a value (or its catalogue default) and collect problems
+instead of stopping at the first one, so an admin fixes everything in one go. Messages name the setting, never a
+secret's value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from shared.guids import GUID_EXAMPLE, is_guid
+from shared.lists import split_list
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
+
+class ConfigurationError(Exception):
+    """One or more settings are missing or invalid. Messages name the setting, never a secret's value."""
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(problem) for problem in problems))
+
+
+class SettingReader:
+    """Canonical name -> value (see shared/catalogue.py effective_values), the catalogue's defaults, and the
+    problems found so far."""
+
+    def __init__(
+        self,
+        values: Mapping[str, str],
+        default_of: Callable[[str], str | None],
+        problems: list[SettingProblem] | None = None,
+    ) -> None:
+        self.values = values
+        self._default_of = default_of
+        self.problems: list[SettingProblem] = [] if problems is None else problems
+
+    def problem(self, name: str, message: str) -> None:
+        self.problems.append(SettingProblem(name, message))
+
+    def get(self, name: str) -> str | None:
+        """The setting's value as set (None when unset)."""
+        return self.values.get(name)
+
+    def value(self, name: str) -> str | None:
+        """The setting's value, or its catalogue default."""
+        return self.values.get(name, self._default_of(name))
+
+    def required(self, name: str) -> str:
+        value = self.values.get(name)
+        if value is None:
+            self.problem(name, "is required but not set")
+            return ""
+        return value
+
+    def integer(self, name: str, low: int, high: int) -> int:
+        raw = self.value(name) or "0"
+        try:
+            number = int(raw)
+        except ValueError:
+            self.problem(name, f"must be a whole number from {low} to {high}")
+            return low
+        if not low <= number <= high:
+            self.problem(name, f"must be from {low} to {high}, got {number}")
+        return number
+
+    def boolean(self, name: str) -> bool:
+        raw = (self.value(name) or "false").lower()
+        if raw in ("true", "1", "yes", "on"):
+            return True
+        if raw not in ("false", "0", "no", "off"):
+            self.problem(name, f"must be true or false, got {raw!r}")
+        return False
+
+    def guid(self, name: str, value: str) -> None:
+        if value and not is_guid(value):
+            self.problem(name, f"must be a GUID like {GUID_EXAMPLE}, got {value!r}")
+
+    def guids(self, name: str) -> list[str]:
+        values = [item.lower() for item in split_list(self.values.get(name))]
+        for value in values:
+            self.guid(name, value)
+        return values
