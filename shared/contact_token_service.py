@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE, require_auth_context
 from shared.chat_history import ChatHistory, TableClientFactory, sdk_table_client
 from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE, map_claims
 from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
@@ -103,6 +104,9 @@ class ContactTokenService:
         """`widget_id`: the request's `widgetId` (None: the default widget)."""
         settings, claims, widget = self._caller(authorization, widget_id)
         mapped = map_claims(claims, widget.attribute_rules)
+        if widget.required_auth_context is not None:
+            # Set last, so no claim mapping can stand in for the context the function checked.
+            mapped.attributes[AUTH_CONTEXT_ATTRIBUTE] = widget.required_auth_context
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))
             if mapped.missing_claims:
@@ -133,4 +137,5 @@ class ContactTokenService:
         widget = settings.widget_for(widget_id)
         if widget is None:
             raise unknown_widget(widget_id or "")
+        require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted or stored
         return settings, claims, widget

@@ -2,7 +2,7 @@
 // callback), the page tells the function, which keeps it for the signed-in person and puts it, signed, into that
 // person's next contact token (docs/persistent-chat.md). Best effort: a chat never depends on it, and nothing is
 // shown to the customer when it fails. The function never answers a stored id back.
-import { problemCode } from "./contact-token.js";
+import { problemDetails } from "./contact-token.js";
 
 /** The function's PUT/DELETE /api/contacts/last URL, beside the contact-token URL, naming the widget. */
 export function lastContactUrl(contactTokenUrl, widgetId) {
@@ -32,7 +32,7 @@ export function createContactMetadataHandler({ contactTokenUrl, widgetId, getAcc
         credentials: "omit",
       });
       if (response.ok) return "stored";
-      const code = await problemCode(response);
+      const { code } = await problemDetails(response);
       if (code === "persistent_chat_disabled") disabled = true;
       return code;
     } catch {
