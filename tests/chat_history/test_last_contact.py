@@ -243,3 +243,16 @@ def test_azurite_refuses_a_token_it_should_refuse(azurite: Azurite, table: str) 
     with pytest.raises(HttpResponseError) as refused:
         list(azurite.table_client(table, credential=WrongAudience()).list_entities())
     assert refused.value.status_code in (401, 403)
+
+
+def test_a_widget_requiring_step_up_requires_it_for_its_history_too(
+    fake_entra: FakeEntra, azurite: Azurite, table: str
+) -> None:
+    settings = persistent_settings(fake_entra.authority, azurite, table, CONNECT_REQUIRED_AUTH_CONTEXT="c1")
+    stepped_up = f"Bearer {access_token(fake_entra.key, entra_v2_claims(acrs=['c1']))}"
+    with function_using(service_on(settings, azurite)):
+        refused = put_last(bearer(fake_entra), contact_body())
+        assert (refused.status_code, code(refused)) == (401, "insufficient_claims")
+        assert code(delete_last(bearer(fake_entra))) == "insufficient_claims"
+        assert put_last(stepped_up, contact_body()).status_code == 204
+    assert [entity["ContactId"] for entity in azurite.table_client(table).list_entities()] == [CONTACT_ID]
