@@ -130,16 +130,18 @@ def page_verdict(config: Mapping[str, object]) -> tuple[dict[str, Any] | None, l
                 "which building the page needs too"
             ]
         )
-    completed = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [node, str(PAGE_CONFIG_CHECK)],
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_SECONDS,
-        check=False,
-    )
     try:
+        completed = subprocess.run(  # noqa: S603 - fixed program and arguments
+            [node, str(PAGE_CONFIG_CHECK)],
+            input=json.dumps(config),
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT_SECONDS,
+            check=False,
+        )
         answer = json.loads(completed.stdout)
+    except subprocess.TimeoutExpired:
+        raise SpaConfigError([f"{PAGE_CONFIG_CHECK.name} gave no answer in {NODE_TIMEOUT_SECONDS} s"]) from None
     except ValueError:
         raise SpaConfigError([f"{PAGE_CONFIG_CHECK.name} failed: {completed.stderr.strip()[-300:]}"]) from None
     return (answer["config"], []) if answer["ok"] else (None, list(answer["problems"]))
