@@ -186,7 +186,10 @@ def test_an_invalid_config_json_fails_with_the_pages_own_message(deployment: Dep
         results = by_check(run_checks(deployment.target(page_url=page.url)))
     assert results["page.config"].status is Status.FAIL
     # The message is static_spa/src/config.js's, word for word.
-    assert results["page.config"].reason == "invalid: widget.widgetId must be the widget id (a UUID) from the snippet."
+    assert (
+        results["page.config"].reason
+        == "invalid: widget.widgetId must be a UUID: the widget id from the snippet, not the snippetId."
+    )
 
 
 def test_a_wrong_widget_key_fails_contact_token_signature(deployment: Deployment) -> None:
