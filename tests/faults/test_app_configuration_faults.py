@@ -167,3 +167,26 @@ def test_store_and_key_endpoint_both_down_after_warm_up_still_serves(
         next_interval(monotonic, 1800)
         assert served_with(ask(function), STORE_SECRET)
         function.join_background()
+
+
+def test_a_sentinel_bump_rotates_the_widget_key_within_one_interval(
+    fake_entra: FakeEntra, store: AzureStandIns, monotonic: FakeClock
+) -> None:
+    """The rotation runbook's "bump the sentinel": with the secret refresh at its default (600 s, far away), the
+    rotated key signs the next contact token after one sentinel interval, and the old key verifies none."""
+    settings = base_settings(
+        fake_entra.authority, APP_CONFIG_ENDPOINT=store.store.url, CONNECT_WIDGET_ID=None, CONNECT_WIDGET_SECRET=None
+    )
+    service = make_service(settings, monotonic=monotonic, store_loader_factory=store.store_factory())
+    with function_using(service):
+        function = Deployed(fake_entra, service)
+        assert served_with(ask(function), STORE_SECRET)
+        store.vault.secrets[SECRET_NAME] = ROTATED_SECRET  # az keyvault secret set: a new version
+        store.store.set("connect-sso:sentinel", "2")  # the bump
+        next_interval(monotonic)
+        ask(function)  # starts the background refresh
+        function.join_background()
+        answer = ask(function)
+        assert served_with(answer, ROTATED_SECRET)
+        with pytest.raises(pyjwt.InvalidSignatureError):
+            pyjwt.decode(answer.text, STORE_SECRET, algorithms=["HS256"])
