@@ -10,14 +10,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.claims import map_claims
-from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
+from shared.configuration import (
+    APP_CONFIG_REFRESH_SECONDS,
+    ConfigurationProvider,
+    StoreLoaderFactory,
+    sdk_store_loader,
+)
 from shared.contact_token import mint_contact_token
 from shared.entra import TokenVerification, bearer_token
-from shared.errors import ContactTokenError, UnknownWidget
+from shared.errors import ContactTokenError, ServiceUnavailable, UnknownWidget
 from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
 from shared.telemetry import measured_contact_token_request
+from shared.widget import Widget
 
 _log = logging.getLogger(__name__)
 
@@ -28,6 +34,17 @@ def unknown_widget(widget_id: str) -> UnknownWidget:
     return UnknownWidget(
         "widgetId does not name a widget this service is configured for",
         log_detail=f"widgetId {shown} is neither CONNECT_WIDGET_ID nor a key of CONNECT_WIDGETS",
+    )
+
+
+def widget_unavailable(widget: Widget) -> ServiceUnavailable:
+    # The widget id is public; the setting is named, its value never.
+    return ServiceUnavailable(
+        "this widget's security key cannot be read right now; the service's log names the setting to fix",
+        code="widget_unavailable",
+        retry_after_seconds=int(APP_CONFIG_REFRESH_SECONDS),
+        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty "
+        "(in App Configuration: its Key Vault reference cannot be resolved)",
     )
 
 
@@ -95,6 +112,8 @@ class ContactTokenService:
         widget = settings.widget_for(widget_id)
         if widget is None:
             raise unknown_widget(widget_id or "")
+        if not widget.available:
+            raise widget_unavailable(widget)
         mapped = map_claims(claims, widget.attribute_rules)
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))
