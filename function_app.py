@@ -114,8 +114,9 @@ def _problem_response(error: ContactTokenError, invocation_id: str) -> func.Http
         "code": error.code,
         **error.problem_members(),
     }
-    if error.status >= 500:
+    if error.status >= 500 or error.quotes_invocation_id:
         problem["invocationId"] = invocation_id
+    if error.status >= 500:
         _log.error("%s (invocation %s): %s", error.code, invocation_id, error.log_detail)
     else:
         # The metrics count every refusal; the log keeps one example per code a minute (a flood must not fill the

@@ -107,6 +107,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CONNECT_SEGMENT_ATTRIBUTES", "JSON object copied into `segmentAttributes`."),
     SettingSpec("CONNECT_CUSTOMER_ID_CLAIM", "Claim whose value becomes `customerId`."),
     SettingSpec(
+        "CONNECT_REQUIRED_AUTH_CONTEXT",
+        "Step-up: a Conditional Access authentication context id, `c1`..`c25`, the access token must satisfy "
+        "(its `acrs` claim); otherwise a claims challenge (docs/step-up.md). Default: none.",
+    ),
+    SettingSpec(
         "SSO_CUSTOM_ATTRIBUTES",
         "Comma-separated `claim` or `claim:attributeName` entries added to the contact attributes.",
         aliases=("sso_custom_attributes",),

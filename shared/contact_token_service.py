@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE, require_auth_context
 from shared.claims import map_claims
 from shared.configuration import (
     APP_CONFIG_REFRESH_SECONDS,
@@ -112,9 +113,13 @@ class ContactTokenService:
         widget = settings.widget_for(widget_id)
         if widget is None:
             raise unknown_widget(widget_id or "")
+        require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted
         if not widget.available:
             raise widget_unavailable(widget)
         mapped = map_claims(claims, widget.attribute_rules)
+        if widget.required_auth_context is not None:
+            # Set last, so no claim mapping can stand in for the context the function checked.
+            mapped.attributes[AUTH_CONTEXT_ATTRIBUTE] = widget.required_auth_context
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))
             if mapped.missing_claims:

@@ -20,6 +20,7 @@ class ContactTokenError(Exception):
     status: int = 500
     code: str = "internal_error"
     title: str = "Internal error"
+    quotes_invocation_id: bool = False  # the problem details carry `invocationId` (always from status 500)
 
     def __init__(self, detail: str, *, code: str | None = None, log_detail: str | None = None) -> None:
         super().__init__(detail)
@@ -55,6 +56,30 @@ class MissingToken(InvalidToken):
 
     def headers(self) -> dict[str, str]:
         return {"WWW-Authenticate": "Bearer"}
+
+
+class InsufficientClaims(ContactTokenError):
+    """401: a valid token that lacks the authentication context the widget requires: a claims challenge
+    (shared/auth_context.py). The body repeats `claims`, as platform CORS cannot expose WWW-Authenticate to a page,
+    and quotes the invocation id, which the page shows when a second challenge ends its step-up."""
+
+    status = 401
+    code = "insufficient_claims"
+    title = "Step-up required"
+    quotes_invocation_id = True
+
+    def __init__(self, detail: str, *, claims: str, log_detail: str | None = None) -> None:
+        super().__init__(detail, log_detail=log_detail)
+        self.claims = claims  # standard base64 of the claims request: quote-free by construction
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "WWW-Authenticate": f'Bearer error="insufficient_claims", error_description={_quoted(self.detail)}, '
+            f'claims="{self.claims}"'
+        }
+
+    def problem_members(self) -> dict[str, object]:
+        return {"claims": self.claims}
 
 
 class InsufficientScope(ContactTokenError):

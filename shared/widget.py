@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from shared.auth_context import auth_context_problem
 from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
 from shared.guids import GUID_EXAMPLE, is_guid
 from shared.setting_reader import SettingReader
@@ -62,6 +63,7 @@ class Widget:
     custom_attributes: tuple[ClaimAttribute, ...] = ()
     customer_id_claim: str | None = None
     secret_setting: str = WIDGET_SECRET_SETTING  # the setting holding `secret` (named in logs, never its value)
+    required_auth_context: str | None = None  # step-up: c1..c25 the access token must satisfy (shared/auth_context.py)
     # Built once here, so the request path reads one ready value.
     attribute_rules: AttributeRules = field(init=False)
 
@@ -152,6 +154,13 @@ def _customer_id_claim(value: object) -> Parsed:
     return value.strip() or None, []
 
 
+def _required_auth_context(value: object) -> Parsed:
+    if value == "":  # a member "" means this widget requires none (an unset global setting is never parsed)
+        return None, []
+    problem = auth_context_problem(value)
+    return (None, [problem]) if problem else (value, [])
+
+
 def _text(text: str) -> object:
     return text
 
@@ -179,6 +188,9 @@ WIDGET_OPTIONS: tuple[WidgetOption, ...] = (
     ),
     WidgetOption(
         "segmentAttributes", "CONNECT_SEGMENT_ATTRIBUTES", "segment_attributes", _segment_attributes, _json_text
+    ),
+    WidgetOption(
+        "requiredAuthContext", "CONNECT_REQUIRED_AUTH_CONTEXT", "required_auth_context", _required_auth_context
     ),
 )
 WIDGET_MEMBERS = frozenset({SECRET_SETTING_MEMBER, *(option.member for option in WIDGET_OPTIONS)})

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 DEV_TENANT_ID = "00000000-0000-0000-0000-000000000001"
 DEV_API_CLIENT_ID = "00000000-0000-0000-0000-0000000000a1"
 DEV_SPA_CLIENT_ID = "00000000-0000-0000-0000-0000000000a2"
 DEV_WIDGET_ID = "00000000-0000-0000-0000-0000000000c1"
 DEV_WIDGET_SECRET = "fake-widget-secret-for-local-development-only"  # noqa: S105 - a development value, by design
+# A second development widget that requires the authentication context c1 (step-up, docs/step-up.md): the local
+# identity provider grants c1 when asked, so a newcomer sees the whole step-up journey.
+DEV_STEP_UP_WIDGET_ID = "00000000-0000-0000-0000-0000000000c3"
+DEV_STEP_UP_AUTH_CONTEXT = "c1"
+DEV_STEP_UP_WIDGET_SECRET = "fake-step-up-widget-secret-for-local-development-only"  # noqa: S105 - development value
 DEV_API_SCOPE = f"api://{DEV_API_CLIENT_ID}/JWT.Read"
 DEV_IDENTITY_PORT = 7443
 DEV_FUNCTION_PORT = 7071
@@ -37,4 +44,13 @@ def function_settings(authority: str) -> dict[str, str]:
         "CONNECT_WIDGET_SECRET": DEV_WIDGET_SECRET,
         "CONNECT_TOKEN_TTL_SECONDS": "600",
         "SSO_CUSTOM_ATTRIBUTES": "given_name:firstName,family_name:lastName",
+        "CONNECT_WIDGETS": json.dumps(
+            {
+                DEV_STEP_UP_WIDGET_ID: {
+                    "secretSetting": "CONNECT_WIDGET_SECRET_STEP_UP",
+                    "requiredAuthContext": DEV_STEP_UP_AUTH_CONTEXT,
+                }
+            }
+        ),
+        "CONNECT_WIDGET_SECRET_STEP_UP": DEV_STEP_UP_WIDGET_SECRET,
     }

@@ -32,6 +32,7 @@ BUILD_STAMP = BUILD_DIR / ".source-hash"
 # The Static Web Apps configuration source; builds ship it as staticwebapp.config.json (production builds only).
 STATIC_WEB_APP_BASE = SPA_DIR / "staticwebapp.base.json"
 DEV_PAGE_PORT = 5173
+DEV_STEP_UP_PAGE_PORT = 5174  # the same page for the development widget that requires step-up (c1)
 BUILD_TIMEOUT_SECONDS = 120
 # What the build depends on: a change to any of these makes the next start rebuild.
 BUILD_INPUTS = ("index.html", "redirect.html", "vite.config.js", "package-lock.json", "src", "public")
@@ -50,8 +51,11 @@ class DevPageError(RuntimeError):
     pass
 
 
-def development_config(authority: str, contact_token_url: str, *, token_issuer: str | None = None) -> dict[str, Any]:
+def development_config(
+    authority: str, contact_token_url: str, *, token_issuer: str | None = None, widget_id: str = DEV_WIDGET_ID
+) -> dict[str, Any]:
     """config.json for the local stack: the local identity provider (OIDC mode) and the local function.
+    `widget_id`: which development widget the page asks for (DEV_STEP_UP_WIDGET_ID: the one requiring step-up).
 
     `token_issuer`: the provider's issuer when its host is not the authority's (External ID mode). MSAL v5 checks
     the discovery document's issuer against the authority and accepts another host only when it is one of
@@ -72,7 +76,7 @@ def development_config(authority: str, contact_token_url: str, *, token_issuer: 
         "widget": {
             # Never loaded: development builds use the development panel instead of the widget script.
             "scriptUrl": "https://widget.invalid/amazon-connect-chat-interface-client.js",
-            "widgetId": DEV_WIDGET_ID,
+            "widgetId": widget_id,
             "snippetId": "ZGV2ZWxvcG1lbnQtc25pcHBldC1pZA==",
             "styles": {
                 "iconType": "CHAT",

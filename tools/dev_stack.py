@@ -37,12 +37,14 @@ from tools.dev_defaults import (
     DEV_FUNCTION_PORT,
     DEV_IDENTITY_PORT,
     DEV_SPA_CLIENT_ID,
+    DEV_STEP_UP_AUTH_CONTEXT,
+    DEV_STEP_UP_WIDGET_ID,
     DEV_USERS,
     DEV_WIDGET_SECRET,
     function_settings,
 )
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
-from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
+from tools.dev_page import DEV_PAGE_PORT, DEV_STEP_UP_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
 from tools.swa_emulator import serve_built_page
 
@@ -233,6 +235,7 @@ def write_stack_file(path: Path, *, page_url: str, function_url: str, ca_bundle:
         "scope": DEV_API_SCOPE,
         "client_id": DEV_SPA_CLIENT_ID,
         "widget_secret": DEV_WIDGET_SECRET,
+        "step_up_widgets": [DEV_STEP_UP_WIDGET_ID],  # the doctor reports its step-up requirement too
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stack, indent=2) + "\n", encoding="utf-8")
@@ -243,6 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
     parser.add_argument("--function-port", type=int, default=DEV_FUNCTION_PORT)
     parser.add_argument("--page-port", type=int, default=DEV_PAGE_PORT)
+    parser.add_argument(
+        "--step-up-page-port",
+        type=int,
+        default=DEV_STEP_UP_PAGE_PORT,
+        help="the development page of the widget that requires step-up (c1)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--identity-only", action="store_true", help="only the identity provider (for `func start` on the function)"
@@ -256,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = {"identity provider (--identity-port)": args.identity_port}
     if not args.identity_only:
         wanted |= {"function (--function-port)": args.function_port, "chat page (--page-port)": args.page_port}
+    if not (args.identity_only or args.built_page):
+        wanted |= {"step-up chat page (--step-up-page-port)": args.step_up_page_port}
     problems = taken_ports(wanted)
     if problems:
         for problem in problems:
@@ -267,7 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.identity_only:
             reason = _run_identity_only(args.identity_port)
         else:
-            reason = _run(args.identity_port, args.function_port, args.page_port, built_page=args.built_page)
+            reason = _run(
+                args.identity_port,
+                args.function_port,
+                args.page_port,
+                built_page=args.built_page,
+                step_up_page_port=args.step_up_page_port,
+            )
     except KeyboardInterrupt:
         print("\nstopped by SIGINT", flush=True)
         return 128 + signal.SIGINT
@@ -278,13 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(identity_port: int, function_port: int, page_port: int, *, built_page: bool = False) -> str:
+def _run(
+    identity_port: int,
+    function_port: int,
+    page_port: int,
+    *,
+    built_page: bool = False,
+    step_up_page_port: int = DEV_STEP_UP_PAGE_PORT,
+) -> str:
     """Runs the stack until a child exits on its own (returns why) or a stop signal unwinds it."""
     with ExitStack() as running:
+        cors = page_origins(page_port) if built_page else f"{page_origins(page_port)},{page_origins(step_up_page_port)}"
         stack = running.enter_context(
-            run_stack(
-                identity_port=identity_port, function_port=function_port, cors=page_origins(page_port), quiet=False
-            )
+            run_stack(identity_port=identity_port, function_port=function_port, cors=cors, quiet=False)
         )
         config = development_config(stack.identity.issuer, stack.function_url)
         if built_page:
@@ -296,8 +319,17 @@ def _run(identity_port: int, function_port: int, page_port: int, *, built_page: 
             )
         else:
             page = running.enter_context(serve_page(config, port=page_port))
-            about_page = "development build: a panel stands in for the Connect widget"
-            what_to_do = "Sign in as the development user (no password) and press Start chat in the development panel."
+            step_up = development_config(stack.identity.issuer, stack.function_url, widget_id=DEV_STEP_UP_WIDGET_ID)
+            step_up_page = running.enter_context(serve_page(step_up, port=step_up_page_port))
+            about_page = (
+                "development build: a panel stands in for the Connect widget)\n"
+                f"  step-up chat page  {step_up_page.url}  (a widget requiring authentication context "
+                f"{DEV_STEP_UP_AUTH_CONTEXT}: docs/step-up.md"
+            )
+            what_to_do = (
+                "Sign in as the development user (no password) and press Start chat in the development panel.\n"
+                f"On {step_up_page.url} the chat first asks you to confirm who you are again (step-up)."
+            )
         certificate = _relative(stack.certificate_file)
         write_stack_file(
             STACK_FILE,

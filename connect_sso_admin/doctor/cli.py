@@ -19,6 +19,7 @@ from connect_sso_admin.doctor.identity import check_identity
 from connect_sso_admin.doctor.page import check_page
 from connect_sso_admin.doctor.report import Result, Status, print_table
 from connect_sso_admin.doctor.sign_in import device_code_source
+from connect_sso_admin.doctor.step_up import check_step_up
 from connect_sso_admin.doctor.target import Target
 
 # What the running development stack writes about itself (tools/dev_stack.py, write_stack_file).
@@ -26,8 +27,9 @@ STACK_FILE = Path(__file__).resolve().parents[2] / ".dev" / "stack.json"
 
 DESCRIPTION = """\
 Checks a connect-sso deployment end to end: the page (config.json, headers), the function (health, challenges,
-CORS), the identity provider, a contact token (with --token), agent SSO (with its inputs). One line per check:
-PASS, WARN, FAIL or SKIP (input not given). Exit status 1 on any FAIL. Never prints a token or a secret.
+CORS), the identity provider, a contact token and each widget's step-up requirement (with --token), agent SSO
+(with its inputs). One line per check: PASS, WARN, FAIL or SKIP (input not given). Exit status 1 on any FAIL.
+Never prints a token or a secret.
 Checks and what to do about a FAIL: docs/operations.md, The doctor."""
 
 EXAMPLE = """\
@@ -55,6 +57,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--client-id", help="with --device-code: the page's client id (default: its msal.clientId)")
     p.add_argument("--scope", help="with --device-code: the API scope (default: the page's msal.apiScope)")
     p.add_argument("--widget-id", help="expected contact-token sub (default: the page's widget.widgetId)")
+    p.add_argument(
+        "--step-up-widget",
+        action="append",
+        default=[],
+        metavar="WIDGET_ID",
+        help="another widget whose step-up requirement to report (repeatable; the page's widget always is)",
+    )
     p.add_argument("--ca-bundle", type=Path, help="CA certificates to trust (a self-signed development provider)")
     p.add_argument("--saml-metadata", action="append", default=[], metavar="FILE_OR_URL", help="repeatable")
     p.add_argument("--saml-metadata-warn-days", type=int, default=30, help="default %(default)s")
@@ -79,6 +88,7 @@ def local_target(stack_file: Path = STACK_FILE) -> Target:
             function_url=str(stack["function_url"]),
             widget_secret=str(stack["widget_secret"]),
             ca_bundle=Path(stack["ca_bundle"]),
+            step_up_widgets=[str(widget_id) for widget_id in stack.get("step_up_widgets", [])],
         )
         token_endpoint, user = str(stack["token_endpoint"]), str(stack["user"])
         scope, client_id = str(stack["scope"]), str(stack["client_id"])
@@ -113,6 +123,7 @@ def target_from(args: argparse.Namespace) -> Target:
         target.widget_secret = args.widget_secret
     if args.device_code and target.token is None:
         target.token_source = device_code_source(args.client_id, args.scope, lambda: target.page_config, sys.stderr)
+    target.step_up_widgets = [*target.step_up_widgets, *args.step_up_widget]
     target.saml_metadata = list(args.saml_metadata)
     target.saml_warn_days = args.saml_metadata_warn_days
     target.users = list(args.user)
@@ -133,7 +144,7 @@ def run_checks(target: Target) -> list[Result]:
     results = check_page(target)  # first: it reads config.json, which later checks compare with
     if target.token is None and target.token_source is not None and target.page_config is not None:
         target.token = target.token_source(target.page_config["msal"]["authority"])
-    for check in (check_function, check_identity, check_contact_token, check_agent_sso):
+    for check in (check_function, check_identity, check_contact_token, check_step_up, check_agent_sso):
         results += check(target)
     return results
 

@@ -21,6 +21,7 @@ class Target:
     token: str | None = None
     widget_secret: str | None = None
     widget_id: str | None = None
+    step_up_widgets: list[str] = field(default_factory=list)  # more widget ids whose step-up requirement to report
     ca_bundle: Path | None = None
     saml_metadata: list[str] = field(default_factory=list)
     saml_warn_days: int = 30

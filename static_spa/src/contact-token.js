@@ -10,12 +10,16 @@ export class ContactTokenError extends Error {
   /**
    * @param {string} kind one of FailureKind
    * @param {string} reason a short machine-readable cause for support (never a token)
+   * @param {{claims?: string, invocationId?: string}} details from the problem body: a step-up claims challenge
+   *   (step-up.js) and the function's invocation id, when it sent them
    */
-  constructor(kind, reason) {
+  constructor(kind, reason, { claims, invocationId } = {}) {
     super(`contact token request failed: ${reason}`);
     this.name = "ContactTokenError";
     this.kind = kind;
     this.reason = reason;
+    this.claims = claims;
+    this.invocationId = invocationId;
   }
 }
 
@@ -47,7 +51,8 @@ export async function requestContactToken({ url, accessToken, widgetId, fetchImp
     throw new ContactTokenError(FailureKind.UNAVAILABLE, "network_error");
   }
   if (!response.ok) {
-    throw new ContactTokenError(kindForStatus(response.status), await problemCode(response));
+    const { code, ...details } = await problemDetails(response);
+    throw new ContactTokenError(kindForStatus(response.status), code, details);
   }
   let body;
   try {
@@ -70,12 +75,20 @@ export function kindForStatus(status) {
   return status === 401 ? FailureKind.SIGN_IN_AGAIN : FailureKind.UNAVAILABLE;
 }
 
-async function problemCode(response) {
+/** The members of a problem body the page uses, each only when it has the expected shape. */
+async function problemDetails(response) {
+  const details = { code: `http_${response.status}` };
   try {
     const problem = await response.json();
-    if (typeof problem?.code === "string" && /^[a-z0-9_]{1,64}$/.test(problem.code)) return problem.code;
+    if (typeof problem?.code === "string" && /^[a-z0-9_]{1,64}$/.test(problem.code)) details.code = problem.code;
+    if (typeof problem?.claims === "string" && /^[A-Za-z0-9+/=]{1,4096}$/.test(problem.claims)) {
+      details.claims = problem.claims;
+    }
+    if (typeof problem?.invocationId === "string" && /^[A-Za-z0-9-]{1,64}$/.test(problem.invocationId)) {
+      details.invocationId = problem.invocationId;
+    }
   } catch {
     // Not problem+json (a proxy's error page, say): the status is all we have.
   }
-  return `http_${response.status}`;
+  return details;
 }

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
 import { customerMessageFor, wordsFor } from "./messages.js";
 import { createSignOutAction, createSignOutDialog } from "./sign-out.js";
+import { createStepUp, isClaimsChallenge } from "./step-up.js";
 import { createView } from "./view.js";
 import { configureWidget, installCommandQueue, loadWidgetScript } from "./widget.js";
 
@@ -30,8 +31,13 @@ async function main() {
   const messageFor = (error) => customerMessageFor(error, modes);
 
   let session;
+  const stepUp = createStepUp({
+    widgetId: config.widget.widgetId,
+    redirect: (claims) => session.stepUp(claims),
+    show: (message) => view.showCustomerMessage(message),
+  });
   try {
-    session = await startSession(config.msal, origin);
+    session = await startSession(config.msal, origin, undefined, { keepAccountOnRedirectError: stepUp.inProgress() });
   } catch {
     // Nobody is signed in: a widget session left in this tab belongs to no one here.
     await claimWidgetSession({ ...storage, homeAccountId: null });
@@ -56,8 +62,10 @@ async function main() {
     removeWidget: () =>
       removeWidgetFromPage({ widgetId: config.widget.widgetId, slot: document.getElementById("development-slot") }),
     signOut: () => session.signOut(),
+    beforeSignOut: [async () => stepUp.succeeded()], // a step-up under way is this person's, not the next one's
   });
   view.showSignedIn(name, signOut);
+  stepUp.afterRedirect(session);
 
   // What the development panel shows beside the widget's view: failures and how many requests went out.
   const observed = { tokenRequests: 0, onFailure: () => {} };
@@ -71,9 +79,13 @@ async function main() {
   const handlers = createWidgetHandlers({
     tokens,
     fallbackName: name,
-    onSuccess: () => view.clearCustomerMessage(),
+    onSuccess: () => {
+      stepUp.succeeded();
+      view.clearCustomerMessage();
+    },
     onFailure: (error) => {
-      view.showCustomerMessage(messageFor(error), signIn);
+      if (isClaimsChallenge(error)) stepUp.answer(error);
+      else view.showCustomerMessage(messageFor(error), signIn);
       observed.onFailure(error);
     },
   });

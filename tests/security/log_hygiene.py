@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tools.dev_defaults import DEV_WIDGET_SECRET
+from tools.dev_defaults import DEV_STEP_UP_WIDGET_SECRET, DEV_WIDGET_SECRET
 from tools.testkit import service as service_support
 from tools.testkit.leak_registry import REGISTRY, Finding, LeakRegistry
 from tools.testkit.tokens import WIDGET_SECRET
@@ -90,6 +90,7 @@ _state: dict[str, Any] = {}
 def pytest_configure(config: pytest.Config) -> None:
     REGISTRY.register_secret(WIDGET_SECRET, "widget secret")
     REGISTRY.register_secret(DEV_WIDGET_SECRET, "widget secret")
+    REGISTRY.register_secret(DEV_STEP_UP_WIDGET_SECRET, "widget secret")
     root = logging.getLogger()
     _state["root_level"] = root.level
     root.addHandler(_handler)

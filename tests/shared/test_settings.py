@@ -62,6 +62,7 @@ def test_the_catalogue_names_every_setting_of_the_contract() -> None:
         "CONNECT_TOKEN_TTL_SECONDS",
         "CONNECT_SEGMENT_ATTRIBUTES",
         "CONNECT_CUSTOMER_ID_CLAIM",
+        "CONNECT_REQUIRED_AUTH_CONTEXT",
         "SSO_CUSTOM_ATTRIBUTES",
         "VERBOSE_LOG",
         "APP_CONFIG_ENDPOINT",
@@ -190,6 +191,7 @@ MALFORMED_VALUES: dict[str, list[str] | str] = {
     "CONNECT_WIDGET_SECRET": ["Sh0rt-K3y"],
     "CONNECT_WIDGETS": "table-driven in tests/shared/test_widgets.py (every entry rule)",
     "CONNECT_TOKEN_TTL_SECONDS": ["0", "601", "ten", "9" * 5000],
+    "CONNECT_REQUIRED_AUTH_CONTEXT": ["c0", "c26", "C1", "acrs", "c1,c2", "c" + "1" * 5000],
     "CONNECT_SEGMENT_ATTRIBUTES": [
         "{",
         "[]",

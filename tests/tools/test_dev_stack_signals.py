@@ -105,7 +105,7 @@ def run_command() -> Iterator[type[RunCommand]]:
 
 
 def stack_ports() -> dict[str, int]:
-    return {"identity": free_port(), "function": free_port(), "page": free_port()}
+    return {"identity": free_port(), "function": free_port(), "page": free_port(), "step-up-page": free_port()}
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda s: s.name)

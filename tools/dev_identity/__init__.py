@@ -2,7 +2,8 @@
 
 The provider issues Entra-v2-shaped access tokens (tid, oid, scp, name, preferred_username, azp, ver) so the
 function verifies them exactly as it verifies Entra's; with `external_id=True` its issuer's host differs from the
-authority's, as Entra External ID's does. Development and tests only.
+authority's, as Entra External ID's does. It answers a step-up `claims` request for an authentication context
+(`acrs`) by granting it, unless `auth_context_answers` tells it to refuse that id. Development and tests only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import requests
 
@@ -43,6 +44,9 @@ class DevIdentityConfig:
     access_token_lifetime_seconds: int = 3600
     # Entra External ID mode: tokens and metadata name this issuer, whose host is not the authority's.
     external_id: bool = False
+    # Step-up: how to answer a claims request for an authentication context id (absent: grant it).
+    # "deny": the authorize request ends in error=access_denied; "ignore": the token comes without it.
+    auth_context_answers: Mapping[str, Literal["deny", "ignore"]] = field(default_factory=dict)
 
     @property
     def token_issuer(self) -> str | None:
@@ -65,6 +69,7 @@ class DevIdentityConfig:
             "defaultUser": next(iter(self.users)),
             "accessTokenLifetimeSeconds": self.access_token_lifetime_seconds,
             "tokenIssuer": self.token_issuer,
+            "authContextAnswers": dict(self.auth_context_answers),
         }
 
 
@@ -90,10 +95,12 @@ class DevIdentityProvider:
         scope: str = DEV_API_SCOPE,
         client_id: str = DEV_SPA_CLIENT_ID,
         expires_in: int | None = None,
+        claims: str | None = None,
     ) -> str:
         """A fresh access token for a configured user (password grant: a shortcut the mock offers for tools).
 
-        `expires_in`: its lifetime in seconds instead of the provider's; negative for a token already expired."""
+        `expires_in`: its lifetime in seconds instead of the provider's; negative for a token already expired.
+        `claims`: a claims request, such as a step-up challenge decoded (shared/auth_context.claims_request)."""
         lifetime = {} if expires_in is None else {"expires_in": str(expires_in)}
         response = requests.post(
             f"{self.issuer}/token",
@@ -104,6 +111,7 @@ class DevIdentityProvider:
                 "scope": scope,
                 "client_id": client_id,
                 **lifetime,
+                **({"claims": claims} if claims else {}),
             },
             verify=self.verify,
             timeout=10,

@@ -8,6 +8,11 @@
 // External ID mode (config.tokenIssuer set): like Entra External ID, the metadata's `issuer` and the tokens'
 // `iss` name another host than the authority (External ID: authority <subdomain>.ciamlogin.com, issuer
 // <tenant-id>.ciamlogin.com), while every endpoint stays on the authority's host.
+//
+// Step-up (docs/step-up.md): a `claims` request asking for an authentication context
+// ({"access_token":{"acrs":{"essential":true,"value":"c1"}}}, as MSAL sends it) is granted (the access token's
+// `acrs` names it) unless config.authContextAnswers says otherwise for that id: "deny" answers the authorize
+// request with error=access_denied (the person did not complete it), "ignore" issues the token without it.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { HttpServer, OAuth2Issuer, OAuth2Service } from 'oauth2-mock-server';
@@ -18,6 +23,9 @@ const graphAppId = '00000003-0000-0000-c000-000000000000';
 const users = config.users;
 const userForCode = new Map();
 const userForRefreshToken = new Map();
+const acrsForCode = new Map();
+const acrsForRefreshToken = new Map();
+const authContextAnswers = config.authContextAnswers ?? {};
 
 const tokenIssuer = config.tokenIssuer ?? null;
 const WELL_KNOWN = '/.well-known/openid-configuration';
@@ -85,12 +93,47 @@ function requestedLifetime(req) {
   return Math.max(-3600, Math.min(Number(asked), config.accessTokenLifetimeSeconds));
 }
 
+/** The authentication context ids a `claims` request parameter asks for in the access token (none: []). */
+function requestedAuthContexts(claims) {
+  if (typeof claims !== 'string' || !claims) return [];
+  let acrs;
+  try {
+    acrs = JSON.parse(claims)?.access_token?.acrs;
+  } catch {
+    return [];
+  }
+  const ids = [acrs?.value, ...(Array.isArray(acrs?.values) ? acrs.values : [])];
+  return ids.filter((id) => typeof id === 'string' && /^c([1-9]|1[0-9]|2[0-5])$/.test(id));
+}
+
 service.on('beforeAuthorizeRedirect', (redirect, req) => {
   // Remember who "signed in" for this code: login_hint picks a configured user, else the default one.
-  const code = redirect.url.searchParams.get('code');
+  const url = redirect.url; // mutated in place: the library redirects to this very object
+  const code = url.searchParams.get('code');
   const hint = typeof req.query.login_hint === 'string' ? req.query.login_hint : '';
-  if (code) userForCode.set(code, users[hint] ? hint : config.defaultUser);
+  if (!code) return;
+  const requested = requestedAuthContexts(req.query.claims);
+  if (requested.some((id) => authContextAnswers[id] === 'deny')) {
+    // What Entra answers when the person does not complete what the Conditional Access policy asks.
+    url.searchParams.delete('code');
+    url.searchParams.set('error', 'access_denied');
+    url.searchParams.set('error_description', 'The user did not complete the required authentication (development provider).');
+    return;
+  }
+  userForCode.set(code, users[hint] ? hint : config.defaultUser);
+  acrsForCode.set(code, requested.filter((id) => authContextAnswers[id] !== 'ignore'));
 });
+
+/** The `acrs` an access token carries: what the sign-in satisfied, plus what this request asks for. */
+function grantedAuthContexts(req) {
+  const body = req.body ?? {};
+  const earlier =
+    (body.grant_type === 'authorization_code' && acrsForCode.get(body.code)) ||
+    (body.grant_type === 'refresh_token' && acrsForRefreshToken.get(body.refresh_token)) ||
+    [];
+  const asked = requestedAuthContexts(body.claims).filter((id) => (authContextAnswers[id] ?? 'grant') === 'grant');
+  return [...new Set([...earlier, ...asked])];
+}
 
 service.on('beforeTokenSigning', (token, req) => {
   const payload = token.payload;
@@ -122,12 +165,17 @@ service.on('beforeTokenSigning', (token, req) => {
   }
   Object.assign(payload, userClaims(user, tenantId));
   payload.scp = apiScopes.length ? apiScopes.join(' ') : requested.join(' ');
+  const acrs = grantedAuthContexts(req);
+  if (acrs.length) payload.acrs = acrs;
 });
 
 service.on('beforeResponse', (response, req) => {
   const refresh = response.body?.refresh_token;
   const user = userFromRequest(req);
-  if (refresh && user) userForRefreshToken.set(refresh, user.username);
+  if (refresh && user) {
+    userForRefreshToken.set(refresh, user.username);
+    acrsForRefreshToken.set(refresh, grantedAuthContexts(req)); // the session keeps what it satisfied
+  }
   if (response.body && typeof response.body === 'object' && response.statusCode === 200) {
     response.body.expires_in = requestedLifetime(req);
   }

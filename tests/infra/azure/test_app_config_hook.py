@@ -361,6 +361,7 @@ def test_every_optional_catalogue_setting_set_in_the_azd_environment_is_written(
         "CONNECT_TOKEN_TTL_SECONDS": "300",
         "CONNECT_SEGMENT_ATTRIBUTES": json.dumps({"connect:Subtype": {"ValueString": 'say "hi" \\ bye'}}),
         "CONNECT_CUSTOMER_ID_CLAIM": "oid",
+        "CONNECT_REQUIRED_AUTH_CONTEXT": "c1",
         "SSO_CUSTOM_ATTRIBUTES": "department, ctry:country",
         "VERBOSE_LOG": "false",
     }
