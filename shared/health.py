@@ -69,5 +69,5 @@ def readiness(current_settings: Callable[[], Settings], keys_loaded: Callable[[S
             unavailable.retry_after_seconds,
             {"configuration": "ok", "signingKeys": unavailable.code},
         )
-    unavailable = tuple(widget.widget_id for widget in settings.unavailable_widgets)
-    return Readiness(checks={"configuration": "ok", "signingKeys": "ok"}, unavailable_widgets=unavailable)
+    widget_ids = tuple(widget.widget_id for widget in settings.unavailable_widgets)
+    return Readiness(checks={"configuration": "ok", "signingKeys": "ok"}, unavailable_widgets=widget_ids)
