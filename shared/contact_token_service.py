@@ -12,10 +12,15 @@ from dataclasses import dataclass
 from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE, require_auth_context
 from shared.chat_history import ChatHistory, TableClientFactory, sdk_table_client
 from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE, map_claims
-from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
+from shared.configuration import (
+    APP_CONFIG_REFRESH_SECONDS,
+    ConfigurationProvider,
+    StoreLoaderFactory,
+    sdk_store_loader,
+)
 from shared.contact_token import mint_contact_token
 from shared.entra import Claims, TokenVerification, bearer_token
-from shared.errors import ContactTokenError, UnknownWidget
+from shared.errors import ContactTokenError, ServiceUnavailable, UnknownWidget
 from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
@@ -33,6 +38,17 @@ def unknown_widget(widget_id: str) -> UnknownWidget:
     return UnknownWidget(
         "widgetId does not name a widget this service is configured for",
         log_detail=f"widgetId {shown} is neither CONNECT_WIDGET_ID nor a key of CONNECT_WIDGETS",
+    )
+
+
+def widget_unavailable(widget: Widget) -> ServiceUnavailable:
+    # The widget id is public; the setting is named, its value never.
+    return ServiceUnavailable(
+        "this widget's security key cannot be read right now; the service's log names the setting to fix",
+        code="widget_unavailable",
+        retry_after_seconds=int(APP_CONFIG_REFRESH_SECONDS),
+        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty "
+        "(in App Configuration: its Key Vault reference cannot be resolved)",
     )
 
 
@@ -138,4 +154,6 @@ class ContactTokenService:
         if widget is None:
             raise unknown_widget(widget_id or "")
         require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted or stored
+        if not widget.available:
+            raise widget_unavailable(widget)
         return settings, claims, widget

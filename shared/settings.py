@@ -56,6 +56,11 @@ class Settings:
         """The default widget (CONNECT_WIDGET_ID / CONNECT_WIDGET_SECRET)."""
         return self.widgets[self.default_widget_id.lower()]
 
+    @property
+    def unavailable_widgets(self) -> tuple[Widget, ...]:
+        """The CONNECT_WIDGETS widgets whose key cannot be read (each answers 503 widget_unavailable), by id."""
+        return tuple(sorted((w for w in self.widgets.values() if not w.available), key=lambda w: w.widget_id))
+
     def widget_for(self, widget_id: str | None) -> Widget | None:
         """The widget a request names (None or the default id: the default); None when it is not configured."""
         if widget_id is None or widget_id.lower() == self.default_widget_id.lower():
