@@ -23,7 +23,7 @@ from jose.exceptions import JOSEError
 
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
 from shared.http_json import JsonFetcher
-from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, split_compact
+from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, read_header
 from shared.openid import OpenIdProvider, ProviderMetadata
 from shared.settings import EntraPolicy, is_guid
 
@@ -93,9 +93,15 @@ def _numeric_date(claims: Claims, name: str, *, required: bool) -> float | None:
             raise _invalid_claim(f"the token has no '{name}' claim")
         return None
     # bool is an int in Python, and python-jose would accept "123": both are refused here.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate")
-    return float(value)
+    try:
+        number = float(value)  # a 400-digit integer is valid JSON but overflows a float
+    except OverflowError as error:
+        raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate") from error
+    if not math.isfinite(number):
+        raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate")
+    return number
 
 
 def _string_claim(claims: Claims, name: str) -> str | None:
@@ -119,8 +125,7 @@ class AccessTokenVerifier:
         self._required_scope = " ".join(policy.required_scopes)
 
     def verify(self, token: str) -> Claims:
-        header_segment, payload_segment, signature_segment = split_compact(token)
-        header = parse_json_object(decode_segment(header_segment), "header")
+        header_segment, payload_segment, signature_segment, header = read_header(token)
         kid = self._check_header(header)
         if not signature_segment:
             raise InvalidToken("the token is not signed", code="invalid_signature")

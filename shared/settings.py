@@ -243,7 +243,11 @@ def overlay(environment: Mapping[str, str], store: Mapping[str, str]) -> dict[st
 def parse_settings(sources: Mapping[str, str]) -> Settings:
     """Validates every setting and reports all problems at once."""
     problems: list[SettingProblem] = []
-    settings = _Parser(effective_values(sources), problems).build()
+    parser = _Parser(effective_values(sources), problems)
+    try:
+        settings = parser.build()
+    except Exception as error:
+        problems.append(SettingProblem(parser.reading, f"cannot be read ({type(error).__name__}); check its value"))
     if problems:
         raise ConfigurationError(problems)
     return settings
@@ -291,16 +295,21 @@ class _Parser:
     def __init__(self, values: dict[str, str], problems: list[SettingProblem]) -> None:
         self.values = values
         self.problems = problems
+        self.reading = "settings"  # the setting being read, for an error no check foresaw (parse_settings)
+
+    def get(self, name: str) -> str | None:
+        self.reading = name
+        return self.values.get(name)
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append(SettingProblem(name, message))
 
     def value(self, name: str) -> str | None:
         """The setting's value, or its catalogue default."""
-        return self.values.get(name, default_of(name))
+        return self.get(name) or default_of(name)
 
     def required(self, name: str) -> str:
-        value = self.values.get(name)
+        value = self.get(name)
         if value is None:
             self.problem(name, "is required but not set")
             return ""
@@ -322,7 +331,7 @@ class _Parser:
             self.problem(name, f"must be a GUID like 00000000-0000-0000-0000-000000000000, got {value!r}")
 
     def guids(self, name: str) -> list[str]:
-        values = [item.lower() for item in split_list(self.values.get(name))]
+        values = [item.lower() for item in split_list(self.get(name))]
         for value in values:
             self.guid(name, value)
         return values
@@ -332,6 +341,7 @@ class _Parser:
         widget = self.widget()
         widgets = {widget.widget_id.lower(): widget, **self.extra_widgets(widget)}
         verbose_log = self.boolean("VERBOSE_LOG")
+        self.widget_secret_names()
         self.store_settings()
         return Settings(entra=entra, widgets=widgets, default_widget_id=widget.widget_id, verbose_log=verbose_log)
 
@@ -347,7 +357,7 @@ class _Parser:
 
         api_client_id = self.required("ENTRA_API_CLIENT_ID").lower()
         self.guid("ENTRA_API_CLIENT_ID", api_client_id)
-        audiences = {api_client_id, f"api://{api_client_id}", *split_list(self.values.get("ENTRA_API_AUDIENCES"))}
+        audiences = {api_client_id, f"api://{api_client_id}", *split_list(self.get("ENTRA_API_AUDIENCES"))}
 
         scopes = tuple(split_list(self.value("REQUIRED_SCOPES")))
         if not scopes:
@@ -381,7 +391,7 @@ class _Parser:
             # Not echoed: a widget key pasted here by mistake must not reach the log.
             self.problem("CONNECT_WIDGET_ID", "must be the widget's UUID (the 4th argument of the snippet's wrapper)")
         secret = self.secret("CONNECT_WIDGET_SECRET", "is required but not set")
-        custom, problems = parse_custom_attributes(self.values.get("SSO_CUSTOM_ATTRIBUTES"))
+        custom, problems = parse_custom_attributes(self.get("SSO_CUSTOM_ATTRIBUTES"))
         for message in problems:
             self.problem("SSO_CUSTOM_ATTRIBUTES", message)
         return Widget(
@@ -389,23 +399,26 @@ class _Parser:
             secret=secret,
             ttl_seconds=self.integer("CONNECT_TOKEN_TTL_SECONDS", 1, MAX_CONTACT_TOKEN_TTL_SECONDS),
             segment_attributes=self.segment_attributes(),
-            attribute_rules=AttributeRules(
-                custom=custom, customer_id_claim=self.values.get("CONNECT_CUSTOMER_ID_CLAIM")
-            ),
+            attribute_rules=AttributeRules(custom=custom, customer_id_claim=self.get("CONNECT_CUSTOMER_ID_CLAIM")),
         )
 
     def secret(self, name: str, unset: str) -> Secret:
         """A widget's security key; the problems name the setting, never the value."""
-        secret = self.values.get(name)
+        secret = self.get(name)
         if secret is None:
             self.problem(name, unset)
         elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
-            self.problem(name, "is too short to be an Amazon Connect security key")
+            self.problem(
+                name,
+                f"is too short to be an Amazon Connect security key (at least {MIN_WIDGET_SECRET_LENGTH} characters)",
+            )
+        elif not _is_utf8_text(secret):  # signing encodes it as UTF-8: refused here, not as a 500 per request
+            self.problem(name, "is not text (it holds bytes that are not UTF-8)")
         return Secret(secret or "")
 
     def extra_widgets(self, default: Widget) -> dict[str, Widget]:
         """CONNECT_WIDGETS, by lower-case widget id; each entry's problems name the widget id and the member."""
-        raw = self.values.get("CONNECT_WIDGETS")
+        raw = self.get("CONNECT_WIDGETS")
         if raw is None:
             return {}
         try:
@@ -418,24 +431,39 @@ class _Parser:
             return {}
         # Listed twice (exactly, or in another case): JSON keeps the last silently, so a key would be lost unseen.
         seen: set[str] = set()
-        for widget_id, _entry in json.loads(raw, object_pairs_hook=list):
+        for position, (widget_id, _entry) in enumerate(json.loads(raw, object_pairs_hook=list), start=1):
             if widget_id.lower() in seen:
-                self.problem("CONNECT_WIDGETS", f"widget {widget_id.lower()}: listed more than once")
+                shown = widget_label(widget_id.lower(), position)
+                self.problem("CONNECT_WIDGETS", f"widget {shown}: listed more than once")
             seen.add(widget_id.lower())
         widgets: dict[str, Widget] = {}
         secret_owners: dict[str, str] = {}
-        for widget_id, entry in entries.items():
-            widget = _WidgetEntry(self, widget_id, default).parse(entry, secret_owners)
+        for position, (widget_id, entry) in enumerate(entries.items(), start=1):
+            widget = _WidgetEntry(self, widget_id, position, default).parse(entry, secret_owners)
             if widget is not None:
                 widgets[widget_id.lower()] = widget
         return widgets
 
+    def widget_secret_names(self) -> None:
+        """Key settings whose names differ only in case: one Key Vault secret in Azure (names are case-insensitive
+        there), so one widget would silently sign with the other's key."""
+        by_folded: dict[str, list[str]] = {}
+        for name in self.values:
+            if is_widget_secret_setting(name):
+                by_folded.setdefault(name.upper(), []).append(name)
+        for names in by_folded.values():
+            if len(names) > 1:
+                self.problem(
+                    sorted(names)[0],
+                    f"{' and '.join(sorted(names))} differ only in case; in Azure they are one Key Vault secret",
+                )
+
     def store_settings(self) -> None:
         """Validated here so that every problem is reported together; shared/app_configuration.py reads them."""
-        problem = app_config_endpoint_problem(self.values.get("APP_CONFIG_ENDPOINT"))
+        problem = app_config_endpoint_problem(self.get("APP_CONFIG_ENDPOINT"))
         if problem:
             self.problem("APP_CONFIG_ENDPOINT", problem)
-        label = self.values.get("APP_CONFIG_LABEL")
+        label = self.get("APP_CONFIG_LABEL")
         if label is not None and ("*" in label or "," in label):
             # In App Configuration's label filter `*` is a wildcard and `,` separates labels: never one label.
             self.problem("APP_CONFIG_LABEL", "must be one label, without '*' or ','")
@@ -455,7 +483,7 @@ class _Parser:
         return False
 
     def segment_attributes(self) -> Mapping[str, object] | None:
-        raw = self.values.get("CONNECT_SEGMENT_ATTRIBUTES")
+        raw = self.get("CONNECT_SEGMENT_ATTRIBUTES")
         if raw is None:
             return None
         try:
@@ -485,19 +513,38 @@ def segment_attribute_problems(parsed: object) -> list[str]:
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         problems.append("holds text that is not valid Unicode (an unpaired surrogate)")
+    except (RecursionError, ValueError):  # parsed, but nested too deeply to be written into a contact token
+        problems.append("is nested too deeply to be written into a contact token")
     return problems
+
+
+def _is_utf8_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def widget_label(widget_id: str, position: int) -> str:
+    """How a CONNECT_WIDGETS member is named in a problem: by its id when that is a UUID (public: it is in the
+    page's snippet); otherwise by position and length, never echoed (it may be a key pasted in the wrong place)."""
+    if is_guid(widget_id):
+        return widget_id
+    return f"#{position} (a name of {len(widget_id)} characters that is not a UUID)"
 
 
 class _WidgetEntry:
     """One CONNECT_WIDGETS entry, checked by the single-widget rules; a member left out takes the default's."""
 
-    def __init__(self, parser: _Parser, widget_id: str, default: Widget) -> None:
+    def __init__(self, parser: _Parser, widget_id: str, position: int, default: Widget) -> None:
         self.parser = parser
         self.widget_id = widget_id
+        self.label = widget_label(widget_id, position)
         self.default = default
 
     def problem(self, message: str) -> None:
-        self.parser.problem("CONNECT_WIDGETS", f"widget {self.widget_id}: {message}")
+        self.parser.problem("CONNECT_WIDGETS", f"widget {self.label}: {message}")
 
     def parse(self, entry: object, secret_owners: dict[str, str]) -> Widget | None:
         if not is_guid(self.widget_id):
@@ -512,6 +559,7 @@ class _WidgetEntry:
         for member in sorted(set(entry) - WIDGET_MEMBERS):
             self.problem(f"unknown member {member!r} (known: {', '.join(sorted(WIDGET_MEMBERS))})")
         secret = self.secret(entry.get("secretSetting"), secret_owners)
+        self.parser.reading = "CONNECT_WIDGETS"  # secret() read the key setting; the rest is this entry again
         custom, customer_id_claim = self.attribute_rules(entry)
         return Widget(
             widget_id=self.widget_id,
