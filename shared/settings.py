@@ -205,8 +205,9 @@ class Settings:
         return self.widgets[self.default_widget_id.lower()]
 
     def widget_for(self, widget_id: str | None) -> Widget | None:
-        """The widget a request names (None or the default id: the default); None when it is not configured."""
-        if widget_id is None or widget_id.lower() == self.default_widget_id.lower():
+        """The widget a request names (None, empty or the default id: the default); None when it is not configured.
+        Empty is the default because Azure drops an empty query parameter before the function sees it."""
+        if not widget_id or widget_id.lower() == self.default_widget_id.lower():
             return self.widget
         if not is_guid(widget_id):
             return None
