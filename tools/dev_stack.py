@@ -38,7 +38,9 @@ from tools.paths import DEV_FOLDER, REPO_ROOT
 
 START_TIMEOUT_SECONDS = 30.0
 CHILD_POLL_SECONDS = 0.5
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT arrives as KeyboardInterrupt
+# SIGINT too: Python turns it into KeyboardInterrupt only when it was not ignored at start, and a process started in
+# the background of a non-interactive shell (`scripts/run &`, CI) inherits it ignored.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StackStopped(Exception):
@@ -50,7 +52,7 @@ class StackStopped(Exception):
 
 
 def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
-    for stop_signal in (*STOP_SIGNALS, signal.SIGINT):
+    for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, signal.SIG_IGN)  # a second signal must not interrupt the clean-up
     raise StackStopped(signum)
 
@@ -138,7 +140,8 @@ def run_function(
         _wait_for_function(url, process)
         yield url, process
     finally:
-        process.send_signal(signal.SIGINT)
+        # SIGTERM, not SIGINT: a child started with SIGINT ignored (see STOP_SIGNALS) would not hear SIGINT.
+        process.terminate()
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
@@ -200,9 +203,6 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(stop_signal, _stop_on_signal)
     try:
         reason = _run(args.identity_port, args.function_port, args.page_port)
-    except KeyboardInterrupt:
-        print("\nstopped by SIGINT", flush=True)
-        return 128 + signal.SIGINT
     except StackStopped as stopped:
         print(f"\nstopped by {stopped}", flush=True)
         return 128 + stopped.signum
