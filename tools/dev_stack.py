@@ -127,7 +127,9 @@ def run_function(
     port: int, settings: dict[str, str], *, ca_bundle: Path | None, cors: str = "", quiet: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The function app in its own process (a real cold start), served by the local runner."""
-    environment = {**os.environ, **settings}
+    # Development settings only: DefaultAzureCredential (used if APP_CONFIG_ENDPOINT leaks in from the shell) must
+    # not probe the managed-identity endpoint 169.254.169.254 from a laptop.
+    environment = {**os.environ, "AZURE_TOKEN_CREDENTIALS": "EnvironmentCredential", **settings}
     if ca_bundle is not None:
         environment["REQUESTS_CA_BUNDLE"] = str(ca_bundle)  # trust the development certificate, in that process only
     command = [sys.executable, "-m", "tools.local_runner", "--port", str(port), "--no-local-settings"]

@@ -201,7 +201,7 @@ def test_concurrent_cold_requests_share_one_fetch(fake_entra: FakeEntra, clock: 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(60)
     assert results == ["ok"] * 16
     assert (fake_entra.fetch_count("metadata"), fake_entra.fetch_count("keys")) == (1, 1)
 
@@ -223,12 +223,12 @@ def test_callers_that_waited_out_a_slow_failing_cold_load_share_it() -> None:
     value = RefreshingValue(slow_failure, name="test", max_age=100, min_gap=300, retry_empty_after=5, clock=clock)
     first = threading.Thread(target=value.get)
     first.start()
-    started.wait(5)
+    assert started.wait(60)
     waiters = [threading.Thread(target=value.get) for _ in range(4)]
     for waiter in waiters:
         waiter.start()
     for thread in (first, *waiters):
-        thread.join(5)
+        thread.join(60)
     assert len(loads) == 1
 
 
