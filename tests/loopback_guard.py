@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.session_checks import fail_session_on, fail_test_on, write_summary
+
 LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
 # getaddrinfo(None / "" / a wildcard, port) prepares a listening socket: no name is looked up, no packet is sent.
 BIND_WILDCARDS = frozenset({"", "0.0.0.0", "::"})  # noqa: S104 - compared with, never bound
@@ -147,9 +149,7 @@ def _stays_on_loopback(request: pytest.FixtureRequest) -> Iterator[None]:
     _guard.current_test = request.node.nodeid
     yield
     _guard.current_test = None
-    violations = _guard.take(request.node.nodeid)
-    if violations:
-        pytest.fail("left loopback:\n  " + "\n  ".join(map(str, violations)), pytrace=False)
+    fail_test_on(_guard.take(request.node.nodeid), "left loopback")
 
 
 @pytest.fixture
@@ -161,16 +161,15 @@ def loopback_guard() -> Guard:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stray = _guard.take(everything=True)
     _state["stray"] = stray
-    if stray and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    fail_session_on(session, stray)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    stray = _state.get("stray", [])
-    terminalreporter.write_sep("-", "loopback guard")
-    terminalreporter.write_line(
-        f"{_guard.checked} connects, sends and name lookups checked: "
-        + (f"{len(stray)} LEFT LOOPBACK outside any test" if stray else "none left loopback outside the tests' own")
+    write_summary(
+        terminalreporter,
+        "loopback guard",
+        f"{_guard.checked} connects, sends and name lookups checked: ",
+        _state.get("stray", []),
+        clean="none left loopback outside the tests' own checks",
+        dirty="LEFT LOOPBACK outside any test",
     )
-    for violation in stray:
-        terminalreporter.write_line(f"  {violation}", red=True)
