@@ -16,6 +16,7 @@ import azure.functions as func
 
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
 from shared.errors import ContactTokenError
+from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval
 from shared.routes import CONTACT_TOKEN_ROUTE, HEALTH_ROUTE
 
 ROUTE = CONTACT_TOKEN_ROUTE
@@ -26,6 +27,7 @@ COMMON_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 _log = logging.getLogger("connect_sso")
+_refusal_log = OncePerInterval(REFUSAL_LOG_INTERVAL_SECONDS)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
@@ -139,7 +141,15 @@ def _problem_response(error: ContactTokenError, invocation_id: str) -> func.Http
         problem["invocationId"] = invocation_id
         _log.error("%s (invocation %s): %s", error.code, invocation_id, error.log_detail)
     else:
-        _log.info("refused with %d %s: %s", error.status, error.code, error.log_detail)
+        # The metrics count every refusal; the log keeps one example per code a minute (a flood must not fill the
+        # Log Analytics daily cap and blind the alerts) and every one at Debug.
+        allowed, held_back = _refusal_log.allow((error.status, error.code))
+        if allowed:
+            _log.info(
+                "refused with %d %s: %s (%d more since the last)", error.status, error.code, error.log_detail, held_back
+            )
+        else:
+            _log.debug("refused with %d %s: %s", error.status, error.code, error.log_detail)
     return func.HttpResponse(
         json.dumps(problem),
         status_code=error.status,

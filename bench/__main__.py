@@ -84,7 +84,9 @@ def _memory(provider: BenchProvider, requests: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5000, help="timed calls per per-request measurement")
     parser.add_argument("--requests", type=int, default=3000, help="requests for the throughput run")
     parser.add_argument("--clients", type=int, default=4, help="client threads for the throughput run")

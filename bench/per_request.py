@@ -22,12 +22,10 @@ import jwt
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-import function_app
 from bench.provider import BenchProvider
 from bench.timing import Timing, time_calls
 from shared.contact_token_service import ContactTokenService
 from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
-from tests.support.function_http import function_using
 from tools.function_context import LocalContext
 from tools.paths import REPO_ROOT
 from tools.testkit.tokens import API_CLIENT_ID, WIDGET_ID, WIDGET_SECRET, v2_issuer
@@ -50,6 +48,10 @@ def handler_http(provider: BenchProvider, service: ContactTokenService) -> Calla
         body=b"",
     )
     context = LocalContext(CONTACT_TOKEN_ROUTE, str(REPO_ROOT))
+    # Imported here, once the bench provider's settings are in place: importing them reads the configuration
+    # (and `python -m bench --help` must not print a configuration error).
+    import function_app
+    from tests.support.function_http import function_using
 
     def call() -> object:
         with function_using(service):

@@ -2,6 +2,7 @@
 
 python -m connect_sso_admin doctor ...      check a deployment end to end (docs/operations.md)
 python -m connect_sso_admin agent-sso ...   agent and administrator SAML SSO (docs/agent-sso.md)
+python -m connect_sso_admin pipeline-check ...  is the deploy pipeline's identity narrowed? (docs/deploy.md)
 """
 
 from __future__ import annotations
@@ -26,5 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connect_sso_admin.agent_sso.cli import main as agent_sso
 
         return agent_sso(rest)
+    if command == "pipeline-check":
+        from connect_sso_admin.pipeline.check import main as pipeline_check
+
+        return pipeline_check(rest)
     sys.stderr.write(f"unknown command {command!r}\n\n{USAGE}")
     return 2

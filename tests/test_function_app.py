@@ -284,3 +284,23 @@ def test_a_bad_token_is_401_before_the_widget_is_looked_at(
     assert problem(call(f"Bearer {expired}", params=unknown))["code"] != "unknown_widget"
     assert call(f"Bearer {expired}", params=unknown).status_code == 401
     assert call(params=unknown).status_code == 401
+
+
+def test_a_flood_of_refusals_logs_one_info_line_per_code_a_minute_and_the_rest_at_debug(
+    configured: FakeEntra, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 22, item 10: the metrics count refusals; Info lines at flood rate would fill the daily cap."""
+    from shared.log_sampling import OncePerInterval
+
+    now = [1000.0]
+    monkeypatch.setattr(function_app, "_refusal_log", OncePerInterval(60.0, clock=lambda: now[0]))
+    with caplog.at_level(logging.DEBUG, logger="connect_sso"):
+        for _ in range(50):
+            assert call().status_code == 401
+        now[0] += 61
+        call()
+    refusals = [r for r in caplog.records if r.getMessage().startswith("refused with 401 missing_token")]
+    assert len(refusals) == 51
+    info = [r.getMessage() for r in refusals if r.levelno == logging.INFO]
+    assert len(info) == 2
+    assert info[1].endswith("(49 more since the last)")

@@ -18,7 +18,7 @@ def test_local_settings_example_documents_every_setting_with_working_values() ->
     assert all(isinstance(value, str) for value in values.values())
     settings = parse_settings(values)
     assert settings.widget.secret.reveal().startswith("fake-")
-    assert example["Host"]["CORS"] == "http://localhost:5173"
+    assert example["Host"]["CORS"] == "http://localhost:5173,http://127.0.0.1:5173"  # both loopback spellings
 
 
 def test_local_settings_example_shows_a_second_widget_whose_key_setting_it_names() -> None:

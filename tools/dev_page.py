@@ -109,8 +109,15 @@ def build_development_page() -> Path:
     wanted = _source_hash()
     if BUILD_STAMP.exists() and BUILD_STAMP.read_text(encoding="utf-8") == wanted:
         return BUILD_DIR
+    vite_build("build:development")
+    BUILD_STAMP.write_text(wanted, encoding="utf-8")
+    return BUILD_DIR
+
+
+def vite_build(script: str, *arguments: str) -> None:
+    """`npm run SCRIPT -- ARGUMENTS --logLevel warn` in static_spa/ (a Vite build); its output only on failure."""
     result = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [npm_executable(), "run", "--silent", "build:development", "--", "--logLevel", "warn"],
+        [npm_executable(), "run", "--silent", script, "--", *arguments, "--logLevel", "warn"],
         cwd=SPA_DIR,
         capture_output=True,
         text=True,
@@ -119,8 +126,6 @@ def build_development_page() -> Path:
     )
     if result.returncode != 0:
         raise DevPageError(f"vite build failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    BUILD_STAMP.write_text(wanted, encoding="utf-8")
-    return BUILD_DIR
 
 
 def static_web_app_headers(config: Mapping[str, Any]) -> dict[str, str]:
@@ -129,24 +134,29 @@ def static_web_app_headers(config: Mapping[str, Any]) -> dict[str, str]:
     Runs `csp.mjs CONFIG --write` on a copy of the base file, exactly as the predeploy hook does on
     dist/staticwebapp.config.json, so the browser tests run under the headers a deployment would send.
     """
-    node = shutil.which("node")
-    if node is None:
-        raise DevPageError("Node.js is needed to compute the page's Content-Security-Policy")
     with tempfile.TemporaryDirectory(prefix="dev-page-") as folder:
         config_file = Path(folder) / "config.json"
         config_file.write_text(json.dumps(config), encoding="utf-8")
         target = Path(folder) / "staticwebapp.config.json"
         shutil.copyfile(STATIC_WEB_APP_BASE, target)
-        result = subprocess.run(  # noqa: S603 - fixed program and arguments
-            [node, str(SPA_DIR / "scripts" / "csp.mjs"), str(config_file), "--write", str(target)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise DevPageError(f"csp.mjs failed: {result.stderr.strip()[:500]}")
+        narrow_static_web_app_config(config_file, target)
         return dict(json.loads(target.read_text(encoding="utf-8"))["globalHeaders"])
+
+
+def narrow_static_web_app_config(config_file: Path, target: Path) -> None:
+    """`csp.mjs CONFIG --write TARGET`: the deploy hook's own command, narrowing TARGET's policy to CONFIG's hosts."""
+    node = shutil.which("node")
+    if node is None:
+        raise DevPageError("Node.js is needed to compute the page's Content-Security-Policy")
+    result = subprocess.run(  # noqa: S603 - fixed program and arguments
+        [node, str(SPA_DIR / "scripts" / "csp.mjs"), str(config_file), "--write", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise DevPageError(f"csp.mjs failed: {result.stderr.strip()[:500]}")
 
 
 @dataclass

@@ -31,10 +31,19 @@ import requests
 
 from shared.routes import CONTACT_TOKEN_PATH
 from tools.dev_certificate import ensure_localhost_certificate
-from tools.dev_defaults import DEV_FUNCTION_PORT, DEV_IDENTITY_PORT, function_settings
+from tools.dev_defaults import (
+    DEV_API_SCOPE,
+    DEV_FUNCTION_PORT,
+    DEV_IDENTITY_PORT,
+    DEV_SPA_CLIENT_ID,
+    DEV_USERS,
+    DEV_WIDGET_SECRET,
+    function_settings,
+)
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
 from tools.dev_page import DEV_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
+from tools.swa_emulator import serve_built_page
 
 START_TIMEOUT_SECONDS = 30.0
 CHILD_POLL_SECONDS = 0.5
@@ -97,8 +106,38 @@ class DevStack:
     def curl_line(self, token: str) -> str:
         return shlex.join(
             ["curl", "-sS", "-H", f"Authorization: Bearer {token}", "-H", "Accept: application/json",
-             self.function_url]
+             shown(self.function_url)]
         )  # fmt: skip
+
+
+def shown(url: str) -> str:
+    """Every URL the stack prints names `localhost` (the page's origin must: its redirect URIs do), never 127.0.0.1."""
+    return url.replace("://127.0.0.1:", "://localhost:", 1)
+
+
+def page_origins(port: int) -> str:
+    """Both loopback spellings of the page's origin, for the function's CORS: development only (never Azure's)."""
+    return f"http://localhost:{port},http://127.0.0.1:{port}"
+
+
+def token_command(issuer: str, certificate: Path, expires_in: int | None = None) -> str:
+    """A curl line that gets a development access token from the local provider (its password grant)."""
+    data = {"grant_type": "password", "username": next(iter(DEV_USERS)), "password": "development",
+            "scope": DEV_API_SCOPE, "client_id": DEV_SPA_CLIENT_ID}  # fmt: skip
+    if expires_in is not None:
+        data["expires_in"] = str(expires_in)
+    fields = [part for name, value in data.items() for part in ("-d", f"{name}={value}")]
+    return shlex.join(["curl", "-sS", "--cacert", _relative(certificate), *fields, f"{issuer}/token"])
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
+VERIFY_COMMAND = (
+    '.venv/bin/python -c \'import jwt, sys; print(jwt.decode(sys.argv[1], "{secret}", algorithms=["HS256"]))\' '
+    "<contact JWT>"
+)
 
 
 def free_port() -> int:
@@ -189,14 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity-port", type=int, default=DEV_IDENTITY_PORT)
     parser.add_argument("--function-port", type=int, default=DEV_FUNCTION_PORT)
     parser.add_argument("--page-port", type=int, default=DEV_PAGE_PORT)
-    args = parser.parse_args(argv)
-    problems = taken_ports(
-        {
-            "identity provider (--identity-port)": args.identity_port,
-            "function (--function-port)": args.function_port,
-            "chat page (--page-port)": args.page_port,
-        }
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--identity-only", action="store_true", help="only the identity provider (for `func start` on the function)"
     )
+    mode.add_argument(
+        "--built-page",
+        action="store_true",
+        help="the production build served by the Azure Static Web Apps emulator, as Azure serves it",
+    )
+    args = parser.parse_args(argv)
+    wanted = {"identity provider (--identity-port)": args.identity_port}
+    if not args.identity_only:
+        wanted |= {"function (--function-port)": args.function_port, "chat page (--page-port)": args.page_port}
+    problems = taken_ports(wanted)
     if problems:
         for problem in problems:
             print(f"dev_stack: {problem}", file=sys.stderr)
@@ -204,7 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, _stop_on_signal)
     try:
-        reason = _run(args.identity_port, args.function_port, args.page_port)
+        if args.identity_only:
+            reason = _run_identity_only(args.identity_port)
+        else:
+            reason = _run(args.identity_port, args.function_port, args.page_port, built_page=args.built_page)
     except StackStopped as stopped:
         print(f"\nstopped by {stopped}", flush=True)
         return 128 + stopped.signum
@@ -212,29 +260,66 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-def _run(identity_port: int, function_port: int, page_port: int) -> str:
+def _run(identity_port: int, function_port: int, page_port: int, *, built_page: bool = False) -> str:
     """Runs the stack until a child exits on its own (returns why) or a stop signal unwinds it."""
-    page_origin = f"http://localhost:{page_port}"  # the function's CORS must let the page call it
-    with (
-        run_stack(identity_port=identity_port, function_port=function_port, cors=page_origin, quiet=False) as stack,
-        serve_page(development_config(stack.identity.issuer, stack.function_url), port=page_port) as page,
-    ):
+    with ExitStack() as running:
+        stack = running.enter_context(
+            run_stack(
+                identity_port=identity_port, function_port=function_port, cors=page_origins(page_port), quiet=False
+            )
+        )
+        config = development_config(stack.identity.issuer, stack.function_url)
+        if built_page:
+            page = running.enter_context(serve_built_page(config, port=page_port))
+            about_page = "production build, served by the Azure Static Web Apps emulator with its headers"
+            what_to_do = (
+                "The Amazon Connect widget script cannot load here (it needs AWS): the page signs in, and the\n"
+                "browser's console shows what the production policy allows."
+            )
+        else:
+            page = running.enter_context(serve_page(config, port=page_port))
+            about_page = "development build: a panel stands in for the Connect widget"
+            what_to_do = "Sign in as the development user (no password) and press Start chat in the development panel."
+        certificate = _relative(stack.certificate_file)
         print(
             "\nconnect-sso development stack (development settings, loopback only)\n"
-            f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {stack.certificate_file})\n"
-            f"  function           {stack.function_url}\n"
-            f"  chat page          {page.url}  (development build: a panel stands in for the Connect widget)\n\n"
-            f"Open {page.url} , sign in as the development user (no password) and press Start chat.\n"
+            f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {certificate})\n"
+            f"  function           {shown(stack.function_url)}\n"
+            f"  chat page          {page.url}  ({about_page})\n\n"
+            f"Open {page.url} . {what_to_do}\n"
             "Your browser will warn about the identity provider's self-signed certificate: open\n"
             f"{stack.identity.issuer}/.well-known/openid-configuration once and accept it.\n\n"
             "Or ask for a contact token directly (the access token is valid for an hour):\n\n"
             f"  {stack.curl_line(stack.identity.token())}\n\n"
+            f"Contact JWTs are signed with the development widget key {DEV_WIDGET_SECRET}; check one with\n"
+            f"  {VERIFY_COMMAND.format(secret=DEV_WIDGET_SECRET)}\n"
+            "A token that expired two minutes ago (the function answers 401 token_expired):\n"
+            f"  {token_command(stack.identity.issuer, stack.certificate_file, expires_in=-120)}\n\n"
             "Press Ctrl-C to stop.",
             flush=True,
         )
         return wait_for_children(
             {"identity provider": stack.identity.process, "function runner": stack.function_process}
         )
+    raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+def _run_identity_only(identity_port: int) -> str:
+    """The identity provider alone, for a function that `func start` (Azure Functions Core Tools) hosts on 7071."""
+    certificate = ensure_localhost_certificate(DEV_FOLDER)
+    config = DevIdentityConfig(port=identity_port, certificate=certificate)
+    with run_dev_identity(config, echo_output=True) as identity:
+        print(
+            "\nconnect-sso development identity provider (development users, loopback only)\n"
+            f"  identity provider  {identity.issuer}  (self-signed certificate: {_relative(certificate.cert_file)})\n\n"
+            "Now start the function with Azure Functions Core Tools, in another terminal:\n"
+            "  cp -n local.settings.json.example local.settings.json && func start\n\n"
+            "A development access token (valid for an hour; add -d expires_in=-120 for an expired one):\n"
+            f"  {token_command(identity.issuer, certificate.cert_file)}\n\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
+        return wait_for_children({"identity provider": identity.process})
 
 
 if __name__ == "__main__":

@@ -137,8 +137,11 @@ def read_local_settings(path: Path) -> dict[str, Any]:
 
 
 def apply_values(values: Mapping[str, Any], environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
-    """Like Core Tools: local.settings.json Values become environment variables; one already set wins."""
+    """Like Core Tools: local.settings.json Values become environment variables; one already set wins (said by name,
+    never by value: a REQUESTS_CA_BUNDLE exported in the shell silently beating the file's is a classic trap)."""
     for name, value in values.items():
+        if environ.get(name, str(value)) != str(value):
+            _log.warning("%s is set in the environment: it overrides the value in local.settings.json", name)
         environ.setdefault(name, str(value))
 
 
@@ -157,6 +160,16 @@ class FunctionHost:
             return "*" if not self.host.cors_credentials else origin
         return origin if origin in self.host.cors_origins else None
 
+    def _log_refused_preflight(self, origin: str | None) -> None:
+        # The browser only says "CORS error": the runner says which origin it refused and what would allow it.
+        allowed = ", ".join(self.host.cors_origins) or "none"
+        _log.warning(
+            "refused the CORS preflight from origin %s (allowed: %s); to allow it, add it to Host.CORS in "
+            "local.settings.json (or pass --cors)",
+            origin or "(none)",
+            allowed,
+        )
+
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
@@ -168,6 +181,8 @@ class FunctionHost:
         matches = [(route, m) for route in self.routes if (m := route.pattern.match(parts.path))]
         if not matches:
             return 404, {"Content-Type": "text/plain; charset=utf-8", **cors}, b"Not Found"
+        if method == "OPTIONS" and not origin and headers.get("Access-Control-Request-Method"):
+            self._log_refused_preflight(headers.get("Origin"))
         if method == "OPTIONS" and origin and headers.get("Access-Control-Request-Method"):
             allowed = sorted({m for route, _ in matches for m in route.methods})
             preflight = {
@@ -241,9 +256,12 @@ def _handler_class(host: FunctionHost) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: ARG002 - base class signature
-            # Request lines only: method, path without query, status. Never headers (they hold the token).
-            _log.info("%s %s", self.command, urlsplit(self.path).path)
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:  # noqa: ARG002
+            # Method, path without query (it may carry codes), status. Never headers (they hold the token).
+            _log.info("%s %s %s", self.command, urlsplit(self.path).path, int(code) if isinstance(code, int) else code)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            _log.info(format, *args)  # the base class's other messages (errors): no request headers in them
 
     return Handler
 
@@ -283,12 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     settings_path = Path(os.devnull) if args.no_local_settings else args.settings or project / "local.settings.json"
     host = load_host(project, settings_path, cors=args.cors)
     port = args.port if args.port is not None else (host.host.port or DEFAULT_PORT)
+    shown_host = "localhost" if args.bind == "127.0.0.1" else args.bind  # the spelling every development URL uses
     with serve(host, port, args.bind) as server:
         bound = server.server_address[1]
         for route in host.routes:
             methods = ",".join(sorted(route.methods))
-            print(f"  {route.name}: [{methods}] http://{args.bind}:{bound}{route.path}", flush=True)
-        print(f"local runner (development only) listening on http://{args.bind}:{bound}", flush=True)
+            print(f"  {route.name}: [{methods}] http://{shown_host}:{bound}{route.path}", flush=True)
+        print(f"local runner (development only) listening on http://{shown_host}:{bound}", flush=True)
         with suppress(KeyboardInterrupt):
             threading.Event().wait()
     return 0

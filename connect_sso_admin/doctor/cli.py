@@ -113,6 +113,13 @@ def target_from(args: argparse.Namespace) -> Target:
     return target
 
 
+def unset_variables(args: argparse.Namespace) -> list[str]:
+    """--token-env / --widget-secret-env naming a variable that is unset or empty: a mistake, said by name."""
+    named = (("--token-env", args.token_env), ("--widget-secret-env", args.widget_secret_env))
+    return [f"{flag} {name}: the environment variable {name} is not set (or empty)"
+            for flag, name in named if name and not os.environ.get(name)]  # fmt: skip
+
+
 def run_checks(target: Target) -> list[Result]:
     results = check_page(target)  # first: it reads config.json, which later checks compare with
     token_source: Callable[[str], str | None] | None = getattr(target, "token_source", None)
@@ -125,7 +132,10 @@ def run_checks(target: Target) -> list[Result]:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    args = parser().parse_args(argv)
+    command_line = parser()
+    args = command_line.parse_args(argv)
+    for problem in unset_variables(args):
+        command_line.error(problem)  # exit status 2: a named input that is missing is not a check to SKIP
     results = run_checks(target_from(args))
     print_table(results, out)
     failing = {Status.FAIL, Status.WARN} if args.warnings_fail else {Status.FAIL}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from connect_sso_admin.doctor.jwt_parts import JwtParts
 from connect_sso_admin.doctor.report import Result, failed, passed, skipped
 from connect_sso_admin.doctor.target import Target
@@ -40,10 +42,20 @@ def _metadata(target: Target) -> Result:
         metadata = parse_metadata(fetcher.get_object(url), url)
         keys = usable_rs256_jwks(fetcher.get_object(metadata.jwks_uri))
     except FetchError as error:
-        return failed("identity.metadata", str(error), "check msal.authority / --authority (tenant id, cloud)")
+        return failed("identity.metadata", str(error), _metadata_hint(error))
     if not keys:
         return failed("identity.metadata", f"{metadata.jwks_uri} has no usable RS256 key")
     return passed("identity.metadata", f"issuer {metadata.issuer}, {len(keys)} RS256 signing keys")
+
+
+def _metadata_hint(error: FetchError) -> str:
+    """A certificate the client does not trust is not a wrong authority: say what to trust instead."""
+    if isinstance(error.__cause__, requests.exceptions.SSLError):
+        return (
+            "the provider's TLS certificate is not trusted: pass --ca-bundle with its CA "
+            "(the scripts/run provider: --ca-bundle .dev/localhost.crt)"
+        )
+    return "check msal.authority / --authority (tenant id, cloud)"
 
 
 def _scope(target: Target) -> Result:

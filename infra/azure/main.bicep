@@ -59,8 +59,10 @@ param existingSpaClientId string = ''
 ])
 param entraSignInAudience string = 'AzureADMyOrg'
 
-@description('''Kind of environment. production: Key Vault purge protection with 90 days' retention, no local redirect
-URIs. development: no purge protection, 7 days' retention (`azd down --purge` frees the names), local redirect URIs.''')
+@description('''Kind of environment. production: Key Vault purge protection, no local redirect URIs. development: no
+purge protection (`azd down --purge` frees the names), local redirect URIs, and cheaper derived defaults (at most 5
+instances, none always ready, App Configuration Developer tier, 2 availability-test locations). Both keep deleted
+secrets 90 days: Key Vault's retention cannot change once set, so the type can change on an existing environment.''')
 @allowed([
   'production'
   'development'
@@ -98,10 +100,9 @@ param logAnalyticsDailyCapGb string = '1'
 @description('Optional function settings written to App Configuration; empty values are skipped (the function defaults apply).')
 param optionalFunctionSettings OptionalFunctionSettings = {}
 
-@description('Upper bound of function instances (Flex Consumption; a cost guard).')
-@minValue(40)
-@maxValue(1000)
-param functionMaximumInstanceCount int = 40
+@description('''Upper bound of function instances (Flex Consumption; a cost guard), as text: 1 to 1000; empty: 10 in
+production, 5 in development (docs/performance.md ties the App Configuration request arithmetic to it).''')
+param functionMaximumInstanceCount string = ''
 
 @description('Memory per function instance in MB (Flex Consumption: 512, 2048 or 4096; docs/deploy.md).')
 @allowed([
@@ -111,10 +112,12 @@ param functionMaximumInstanceCount int = 40
 ])
 param functionInstanceMemoryMB int = 2048
 
-@description('Always-ready instances for the HTTP group (docs/deploy.md: what one costs).')
-@minValue(0)
-@maxValue(10)
-param functionAlwaysReadyInstances int = 1
+@description('Always-ready instances for the HTTP group as text, 0 to 10 (docs/deploy.md: what one costs); empty: 1 in production, 0 in development.')
+param functionAlwaysReadyInstances string = ''
+
+@description('''Zone-redundant Flex Consumption plan (instances spread over availability zones, where the region offers
+it for Flex). Costs more: docs/deploy.md, "Regions and zones".''')
+param functionZoneRedundant bool = false
 
 @description('HTTP requests one function instance takes at once; also the Python worker\'s thread count.')
 @minValue(1)
@@ -123,6 +126,25 @@ param functionHttpPerInstanceConcurrency int = 16
 
 @description('Comma-separated e-mail addresses the operations alerts notify; empty: alerts fire without notification.')
 param alertEmailAddresses string = ''
+
+@description('''APP_CONFIG_REFRESH_SECONDS of the function as text (seconds between sentinel checks); empty: the function's
+default (30). The preprovision check ties it to the maximum instance count and the store's tier (docs/performance.md).''')
+param appConfigRefreshSeconds string = ''
+
+@description('APP_CONFIG_SECRET_REFRESH_SECONDS of the function as text (seconds between Key Vault re-reads); empty: the function\'s default (600).')
+param appConfigSecretRefreshSeconds string = ''
+
+@description('App Configuration tier: standard, or developer (cheaper, 6,000 requests an hour, no SLA); empty: standard in production, developer in development.')
+param appConfigSku string = ''
+
+@description('''Region of an App Configuration replica (Standard tier; the function's provider discovers replicas and fails
+over to them); empty: no replica. docs/deploy.md, "Regions and zones".''')
+param appConfigReplicaLocation string = ''
+
+@description('''Register an operator client (public client, assignment required, pre-authorized for JWT.Read) so that
+`doctor --device-code` can sign in, and accept it in ALLOWED_CLIENT_APP_IDS. Only with an API registration this
+deployment manages (docs/operations.md).''')
+param operatorClient bool = false
 
 // The optional settings the function reads (shared/settings.py). Sealed: a misspelt name fails at build time.
 // Settings this template derives itself (Entra ids, widget id, scope, allowed client, secret) are not in it.
@@ -153,6 +175,11 @@ var apiScopeName = 'JWT.Read'
 
 var isMultiTenant = entraSignInAudience == 'AzureADMultipleOrgs'
 var isProduction = environmentType == 'production'
+// Derived defaults (Bicep variables may be declared in any order): development environments cost less.
+var maximumInstanceCount = empty(functionMaximumInstanceCount) ? (isProduction ? 10 : 5) : int(functionMaximumInstanceCount)
+var alwaysReadyInstances = empty(functionAlwaysReadyInstances) ? (isProduction ? 1 : 0) : int(functionAlwaysReadyInstances)
+var appConfigurationSku = empty(appConfigSku) ? (isProduction ? 'standard' : 'developer') : appConfigSku
+var createOperatorClient = operatorClient && createApiApp
 // Comma-separated parameters: plain strings survive `azd env set` and CI variables on every azd version.
 var customOrigins = filter(map(split(customWebOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 var requestedLocalRedirectUris = filter(map(split(localSpaRedirectUris, ','), uri => trim(uri)), uri => !empty(uri))
@@ -217,7 +244,10 @@ module keyVault 'modules/key-vault.bicep' = {
     secretsOfficerPrincipalId: keyVaultSecretsOfficerId
     secretsOfficerPrincipalType: keyVaultSecretsOfficerType
     enablePurgeProtection: isProduction
-    softDeleteRetentionInDays: isProduction ? 90 : 7
+    // 90 days for both types: retention is immutable once set, purge protection only varies (on, never off again).
+    softDeleteRetentionInDays: 90
+    deployerPrincipalId: deployerObjectId
+    deployerPrincipalType: deployerPrincipalType
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
@@ -285,6 +315,20 @@ module spaApp 'modules/entra/spa-app.bicep' = if (createSpaApp) {
 
 var spaClientId = createSpaApp ? (spaApp.?outputs.clientId ?? '') : existingSpaClientId
 
+module operatorApp 'modules/entra/operator-app.bicep' = if (createOperatorClient) {
+  name: 'entra-operator-app'
+  scope: rg
+  params: {
+    uniqueName: 'connect-sso-operator-${resourceToken}'
+    displayName: 'Contact centre chat operator tools (${environmentName})'
+    ownerObjectIds: [ deployerObjectId ]
+    apiClientId: apiClientId
+    apiScopeId: apiApp.?outputs.scopeId ?? ''
+  }
+}
+
+var operatorClientId = createOperatorClient ? (operatorApp.?outputs.clientId ?? '') : ''
+
 module apiAppAuthorization 'modules/entra/api-app-authorization.bicep' = if (createApiApp) {
   name: 'entra-api-app-authorization'
   scope: rg
@@ -295,6 +339,7 @@ module apiAppAuthorization 'modules/entra/api-app-authorization.bicep' = if (cre
     // Reading step 2's output makes this step wait for it.
     scopeId: apiApp.?outputs.scopeId ?? ''
     spaClientId: spaClientId
+    operatorClientId: operatorClientId
   }
 }
 
@@ -308,8 +353,8 @@ var functionSettings = union(
     ENTRA_API_CLIENT_ID: apiClientId
     CONNECT_WIDGET_ID: connectWidgetId
     REQUIRED_SCOPES: apiScopeName
-    // Only the page's own app may exchange its tokens for contact tokens.
-    ALLOWED_CLIENT_APP_IDS: spaClientId
+    // Only the page's own app (and, when registered, the operator client) may exchange its tokens for contact tokens.
+    ALLOWED_CLIENT_APP_IDS: join(filter([ spaClientId, operatorClientId ], id => !empty(id)), ',')
   },
   optionalFunctionSettings
 )
@@ -325,6 +370,8 @@ module appConfiguration 'modules/app-configuration.bicep' = {
     deployerPrincipalId: deployerObjectId
     deployerPrincipalType: deployerPrincipalType
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    sku: appConfigurationSku
+    replicaLocation: appConfigReplicaLocation
   }
 }
 
@@ -344,10 +391,13 @@ module functionApp 'modules/function-app.bicep' = {
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     appConfigEndpoint: appConfiguration.outputs.endpoint
     allowedOrigins: webOrigins
-    maximumInstanceCount: functionMaximumInstanceCount
+    maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: functionInstanceMemoryMB
-    alwaysReadyInstanceCount: functionAlwaysReadyInstances
+    alwaysReadyInstanceCount: alwaysReadyInstances
     httpPerInstanceConcurrency: functionHttpPerInstanceConcurrency
+    zoneRedundant: functionZoneRedundant
+    appConfigRefreshSeconds: appConfigRefreshSeconds
+    appConfigSecretRefreshSeconds: appConfigSecretRefreshSeconds
   }
 }
 
@@ -362,6 +412,8 @@ module alerts 'modules/alerts.bicep' = {
     tags: tags
     namePrefix: 'connect-sso-${resourceToken}'
     alertEmailAddresses: alertEmailAddresses
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    availabilityLocationCount: isProduction ? 5 : 2
   }
 }
 
@@ -382,6 +434,8 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output SPA_AUTHORITY string = '${environment().authentication.loginEndpoint}${isMultiTenant ? 'organizations' : tenant().tenantId}'
 output ENTRA_API_CLIENT_ID string = apiClientId
 output ENTRA_SPA_CLIENT_ID string = spaClientId
+// The doctor's --device-code client (empty unless operatorClient): docs/operations.md.
+output ENTRA_OPERATOR_CLIENT_ID string = operatorClientId
 output ENTRA_API_SCOPE string = 'api://${apiClientId}/${apiScopeName}'
 output CONTACT_TOKEN_URL string = 'https://${functionApp.outputs.defaultHostname}/api/AWSConnectJWT'
 output STATIC_WEB_APP_URL string = 'https://${staticWebApp.outputs.defaultHostname}'

@@ -43,23 +43,30 @@ async function main() {
   const name = session.account.name || session.account.username;
   view.showSignedIn(name, () => session.signOut());
 
+  // What the development panel shows beside the widget's view: failures and how many requests went out.
+  const observed = { tokenRequests: 0, onFailure: () => {} };
   const tokens = createContactTokenSource({
     getAccessToken: () => session.accessToken(),
-    requestToken: (accessToken) =>
-      requestContactToken({ url: config.api.contactTokenUrl, accessToken, widgetId: config.widget.widgetId }),
+    requestToken: (accessToken) => {
+      observed.tokenRequests += 1;
+      return requestContactToken({ url: config.api.contactTokenUrl, accessToken, widgetId: config.widget.widgetId });
+    },
   });
   const handlers = createWidgetHandlers({
     tokens,
     fallbackName: name,
     onSuccess: () => view.clearCustomerMessage(),
-    onFailure: (error) => view.showCustomerMessage(messageFor(error), signIn),
+    onFailure: (error) => {
+      view.showCustomerMessage(messageFor(error), signIn);
+      observed.onFailure(error);
+    },
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 
   // A build-time constant: production builds drop this branch and the development module with it.
   if (__CONNECT_DEVELOPMENT_WIDGET__) {
     const { startDevelopmentWidget } = await import("./dev/development-widget.js");
-    startDevelopmentWidget(window, document.getElementById("development-slot"), config.widget);
+    startDevelopmentWidget(window, document.getElementById("development-slot"), config.widget, observed);
   } else {
     loadWidgetScript(document, config.widget);
   }

@@ -220,3 +220,28 @@ def test_local_means_the_scripts_run_ports_and_a_development_token() -> None:
     assert target.widget_secret == DEV_WIDGET_SECRET
     assert target.ca_bundle is not None and target.ca_bundle.is_file()
     assert callable(getattr(target, "token_source", None))
+
+
+def test_an_untrusted_provider_certificate_suggests_the_ca_bundle_not_the_authority(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    metadata = by_check(run_checks(deployment.target(ca_bundle=None)))["identity.metadata"]
+    assert metadata.status is Status.FAIL
+    assert "SSLError" in metadata.reason
+    assert "--ca-bundle .dev/localhost.crt" in metadata.action
+    assert "msal.authority" not in metadata.action
+
+
+@pytest.mark.parametrize("flag", ["--token-env", "--widget-secret-env"])
+def test_a_variable_flag_naming_an_unset_variable_is_an_error_that_names_it(
+    flag: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CONNECT_SSO_TEST_UNSET_VARIABLE", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        doctor_main([flag, "CONNECT_SSO_TEST_UNSET_VARIABLE", "--function-url", "http://127.0.0.1:9/api/x"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert f"{flag} CONNECT_SSO_TEST_UNSET_VARIABLE" in error
+    assert "not set" in error

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 from tests.static_spa.browser import CHROMIUM_ARGS, RecordedPage, chromium_path, open_page
 from tools.dev_certificate import ensure_localhost_certificate
-from tools.dev_page import SPA_DIR, PageServer, development_config, npm_executable, serve_page
+from tools.dev_page import PageServer, development_config, serve_page
 from tools.dev_stack import DEV_FOLDER, DevStack, free_port, run_stack
+from tools.swa_emulator import build_production_page
 
 # The stand-ins for Amazon Connect's widget script and its frame live beside this file.
 WIDGET_DIR = Path(__file__).resolve().parent
@@ -71,26 +71,7 @@ def recorded(browser: Browser) -> Iterator[RecordedPage]:
 @pytest.fixture(scope="session")
 def production_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The production build (the real widget script is loaded from config.json), into a temporary folder."""
-    out = tmp_path_factory.mktemp("production-build")
-    subprocess.run(
-        [
-            npm_executable(),
-            "run",
-            "--silent",
-            "build",
-            "--",
-            "--outDir",
-            str(out),
-            "--emptyOutDir",
-            "--logLevel",
-            "warn",
-        ],
-        cwd=SPA_DIR,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out
+    return build_production_page(tmp_path_factory.mktemp("production-build"))
 
 
 @pytest.fixture(scope="session")

@@ -137,6 +137,11 @@ def _handler_for(server: _HttpsServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            self.body = self.rfile.read(length)  # type: ignore[attr-defined]
+            self.do_GET()
+
         def do_GET(self) -> None:
             authorization = self.headers.get("Authorization", "")
             authorized = authorization.startswith("Bearer " + FAKE_TOKEN_PREFIX)
@@ -169,6 +174,8 @@ class FakeAppConfiguration(_HttpsServer):
         self.page_size = page_size
         self.faults = Faults()
         self.values: dict[tuple[str, str | None], KeyValue] = {}
+        # Statuses the next writes get, in order (403: the writer's new role is not effective yet).
+        self.write_refusals: list[int] = []
 
     def set(self, key: str, value: str, *, label: str | None = None, content_type: str | None = None) -> None:
         with self.lock:
@@ -200,6 +207,8 @@ class FakeAppConfiguration(_HttpsServer):
         query = {name: values[0] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
         label = query.get("label", NO_LABEL)
         label = None if label == NO_LABEL else label
+        if handler.command == "PUT" and parts.path.startswith("/kv/"):
+            return self._put(unquote(parts.path[len("/kv/") :]), label, handler)
         if parts.path == "/kv":
             return self._page(query.get("key", "*"), label, query.get("after"), handler.headers.get("If-None-Match"))
         if parts.path.startswith("/kv/"):
@@ -227,6 +236,23 @@ class FakeAppConfiguration(_HttpsServer):
         if if_none_match == etag:
             return 304, headers, b""
         return 200, headers, json.dumps({"items": page, "@nextLink": next_link}).encode()
+
+    def _put(self, key: str, label: str | None, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        """Sets a key-value as `PUT /kv/{key}` does (what `az appconfig kv set` and the SDK's set call send)."""
+        with self.lock:
+            refusal = self.write_refusals.pop(0) if self.write_refusals else None
+        if refusal is not None:
+            headers = {"Content-Type": "application/problem+json", "retry-after-ms": "10"}
+            return refusal, headers, b'{"title":"Refused (stand-in)"}'
+        document = json.loads(getattr(handler, "body", b"") or b"{}")
+        self.set(key, document.get("value", ""), label=label, content_type=document.get("content_type"))
+        with self.lock:
+            kv = self.values[(key, label)]
+        return (
+            200,
+            {"Content-Type": "application/vnd.microsoft.appconfig.kv+json"},
+            json.dumps(_item(key, label, kv)).encode(),
+        )
 
     def _one(self, key: str, label: str | None, if_none_match: str | None) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
@@ -266,6 +292,8 @@ class FakeKeyVault(_HttpsServer):
         if self.faults.mode == "down":
             return 503, {"Content-Type": "application/json"}, b'{"error":{"code":"ServiceUnavailable"}}'
         segments = [s for s in urlsplit(handler.path).path.split("/") if s]
+        if segments == ["secrets"]:
+            return self._names()
         name = segments[1] if len(segments) >= 2 and segments[0] == "secrets" else ""
         with self.lock:
             value = self.secrets.get(name)
@@ -273,6 +301,13 @@ class FakeKeyVault(_HttpsServer):
             return 404, {"Content-Type": "application/json"}, b'{"error":{"code":"SecretNotFound"}}'
         version = hashlib.sha256(value.encode()).hexdigest()[:32]
         body = {"value": value, "id": f"{self.url}/secrets/{name}/{version}", "attributes": {"enabled": True}}
+        return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body).encode()
+
+    def _names(self) -> tuple[int, dict[str, str], bytes]:
+        """`GET /secrets`: the secrets' ids and attributes, never their values (what list permission shows)."""
+        with self.lock:
+            items = [{"id": f"{self.url}/secrets/{name}", "attributes": {"enabled": True}} for name in self.secrets]
+        body = {"value": items, "nextLink": None}
         return 200, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body).encode()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -96,10 +97,42 @@ def test_route_templates_and_host_settings(tmp_path: Path) -> None:
     assert (host.route_prefix, host.cors_origins, host.port) == ("v1", ("*",), 9000)
 
 
-def test_environment_wins_over_local_settings() -> None:
-    environ = {"ALREADY": "from-env"}
-    apply_values({"ALREADY": "from-file", "NEW": 5}, environ)
-    assert environ == {"ALREADY": "from-env", "NEW": "5"}
+def test_environment_wins_over_local_settings_and_the_runner_says_so_by_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="local_runner")
+    environ = {"REQUESTS_CA_BUNDLE": "/etc/ssl/corporate.pem", "SAME": "1"}
+    apply_values({"REQUESTS_CA_BUNDLE": ".dev/localhost.crt", "SAME": "1", "NEW": 5}, environ)
+    assert environ == {"REQUESTS_CA_BUNDLE": "/etc/ssl/corporate.pem", "SAME": "1", "NEW": "5"}
+    warnings = [record.getMessage() for record in caplog.records]
+    assert warnings == ["REQUESTS_CA_BUNDLE is set in the environment: it overrides the value in local.settings.json"]
+
+
+def test_each_request_is_logged_with_its_status_never_its_query(runner: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="local_runner")
+    requests.post(f"{runner}{CONTACT_TOKEN_PATH}?code=sign-in-code-not-for-logs", timeout=10)
+    requests.get(f"{runner}/api/nothing", timeout=10)
+    lines = [record.getMessage() for record in caplog.records]
+    assert f"POST {CONTACT_TOKEN_PATH} 401" in lines
+    assert "GET /api/nothing 404" in lines
+    assert not any("sign-in-code" in line for line in lines)
+
+
+def test_a_refused_preflight_names_the_origin_and_the_setting_that_allows_it(
+    runner: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="local_runner")
+    preflight = requests.options(
+        f"{runner}{CONTACT_TOKEN_PATH}",
+        headers={"Origin": "http://127.0.0.1:5173", "Access-Control-Request-Method": "GET"},
+        timeout=10,
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "refused the CORS preflight from origin http://127.0.0.1:5173" in warnings[0]
+    assert "allowed: http://localhost:5173" in warnings[0]
+    assert "Host.CORS in local.settings.json" in warnings[0]
 
 
 # How Azure builds req.params (azure-functions-host ToRpcHttp + ASP.NET Core's query collection, Python worker

@@ -89,8 +89,12 @@ class DevIdentityProvider:
         username: str | None = None,
         scope: str = DEV_API_SCOPE,
         client_id: str = DEV_SPA_CLIENT_ID,
+        expires_in: int | None = None,
     ) -> str:
-        """A fresh access token for a configured user (password grant: a shortcut the mock offers for tools)."""
+        """A fresh access token for a configured user (password grant: a shortcut the mock offers for tools).
+
+        `expires_in`: its lifetime in seconds instead of the provider's; negative for a token already expired."""
+        lifetime = {} if expires_in is None else {"expires_in": str(expires_in)}
         response = requests.post(
             f"{self.issuer}/token",
             data={
@@ -99,6 +103,7 @@ class DevIdentityProvider:
                 "password": "development",
                 "scope": scope,
                 "client_id": client_id,
+                **lifetime,
             },
             verify=self.verify,
             timeout=10,

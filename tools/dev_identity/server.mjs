@@ -75,6 +75,16 @@ function userClaims(user, tenantId) {
   };
 }
 
+// Development only: the password grant takes `expires_in` (seconds, -3600..lifetime) so that expiry can be tried:
+// `expires_in=-120` gives a token that expired two minutes ago (beyond the function's 60 s clock skew).
+const EXPIRES_IN_PATTERN = /^-?\d{1,5}$/;
+
+function requestedLifetime(req) {
+  const asked = req.body?.grant_type === 'password' ? String(req.body?.expires_in ?? '') : '';
+  if (!EXPIRES_IN_PATTERN.test(asked)) return config.accessTokenLifetimeSeconds;
+  return Math.max(-3600, Math.min(Number(asked), config.accessTokenLifetimeSeconds));
+}
+
 service.on('beforeAuthorizeRedirect', (redirect, req) => {
   // Remember who "signed in" for this code: login_hint picks a configured user, else the default one.
   const code = redirect.url.searchParams.get('code');
@@ -86,11 +96,13 @@ service.on('beforeTokenSigning', (token, req) => {
   const payload = token.payload;
   if (tokenIssuer) payload.iss = tokenIssuer;
   const now = Math.floor(Date.now() / 1000);
-  const lifetime = config.accessTokenLifetimeSeconds;
   const isAccessToken = 'scope' in payload; // the library sets `scope` on access tokens only
+  const lifetime = isAccessToken ? requestedLifetime(req) : config.accessTokenLifetimeSeconds;
   const user = userFromRequest(req);
   const tenantId = user?.tenantId ?? config.tenantId;
-  Object.assign(payload, { iat: now, nbf: now, exp: now + lifetime, ver: '2.0', uti: randomUUID() });
+  // A token that expired in the past was issued before that (exp > iat, as Entra's always are).
+  const issued = lifetime > 0 ? now : now + lifetime - 60;
+  Object.assign(payload, { iat: issued, nbf: issued, exp: now + lifetime, ver: '2.0', uti: randomUUID() });
   delete payload.amr;
   if (!isAccessToken) {
     // ID token: for the SPA itself (the library already set aud = client id and the nonce).
@@ -117,7 +129,7 @@ service.on('beforeResponse', (response, req) => {
   const user = userFromRequest(req);
   if (refresh && user) userForRefreshToken.set(refresh, user.username);
   if (response.body && typeof response.body === 'object' && response.statusCode === 200) {
-    response.body.expires_in = config.accessTokenLifetimeSeconds;
+    response.body.expires_in = requestedLifetime(req);
   }
 });
 

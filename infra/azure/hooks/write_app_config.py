@@ -2,8 +2,10 @@
 
 Why a hook and not Bicep: ARM would write the key-values seconds after the same deployment grants the deployer
 App Configuration Data Owner, and a new role assignment takes minutes to apply, so a first `azd up` would likely
-get 403. Here every write is `az appconfig kv set --auth-mode login` (the signed-in Azure CLI identity), retried
-a bounded number of times until the role is effective. What is written, label-less (the function reads those):
+get 403. Here every write is a REST call with a token from azd (azd_token.py: the identity that ran `azd
+provision`, in CI too), retried while waiting can help (azure_data_plane.py). Before writing a Key Vault reference
+the hook checks that its secret exists (listing names: Key Vault Reader, granted by the template, suffices).
+What is written, label-less (the function reads those):
 
   - every non-empty setting of the APP_CONFIG_SETTINGS deployment output (a JSON object: name -> value);
   - CONNECT_WIDGET_SECRET as a Key Vault reference to CONNECT_WIDGET_SECRET_URI: the key itself stays in Key Vault;
@@ -24,14 +26,21 @@ import argparse
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
+
+from azd_env import env_value
+from azd_token import AzdTokens
+from azure_data_plane import (
+    KEY_VAULT_REFERENCE_CONTENT_TYPE,
+    DataPlaneError,
+    Retries,
+    key_vault_secret_names,
+    put_key_value,
+)
 
 WIDGET_SECRET_SETTING = "CONNECT_WIDGET_SECRET"  # noqa: S105 -- a setting name, not a secret
 WIDGETS_SETTING = "CONNECT_WIDGETS"
@@ -39,8 +48,8 @@ WIDGETS_SETTING = "CONNECT_WIDGETS"
 _WIDGET_SECRET_NAME = re.compile(r"^CONNECT_WIDGET_SECRET_([A-Za-z0-9_]+)$")
 DEFAULT_SENTINEL_KEY = "connect-sso:sentinel"
 # A first write waits for the deployer's new role: about six minutes in all before giving up.
-DEFAULT_ATTEMPTS = 12
-DEFAULT_DELAY_SECONDS = 30.0
+DEFAULT_ATTEMPTS = Retries.attempts
+DEFAULT_DELAY_SECONDS = Retries.delay
 # App Configuration refuses '%' in keys and the keys '.' and '..'.
 _KEY = re.compile(r"^(?!\.{1,2}$)[^%\s][^%]{0,255}$")
 
@@ -66,7 +75,7 @@ def _https_host(value: str) -> bool:
 
 
 def _settings(env: Mapping[str, str], problems: list[str]) -> dict[str, str]:
-    raw = env.get("APP_CONFIG_SETTINGS", "").strip()
+    raw = env_value(env, "APP_CONFIG_SETTINGS")
     if not raw:
         problems.append("APP_CONFIG_SETTINGS is not set: run `azd provision` first (it is a deployment output)")
         return {}
@@ -99,7 +108,7 @@ def widget_secret_name(setting: str) -> str:
 
 def _widgets(env: Mapping[str, str], vault: str, problems: list[str]) -> list[KeyValue]:
     """CONNECT_WIDGETS as written, then one Key Vault reference per widget key setting."""
-    raw = env.get(WIDGETS_SETTING, "").strip()
+    raw = env_value(env, WIDGETS_SETTING)
     if not raw:
         return []
     try:
@@ -127,17 +136,17 @@ def _widgets(env: Mapping[str, str], vault: str, problems: list[str]) -> list[Ke
 def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
     """(store endpoint, key-values in write order) or AppConfigHookError listing every problem at once."""
     problems: list[str] = []
-    endpoint = env.get("AZURE_APP_CONFIG_ENDPOINT", "").strip()
+    endpoint = env_value(env, "AZURE_APP_CONFIG_ENDPOINT")
     if not endpoint:
         problems.append("AZURE_APP_CONFIG_ENDPOINT is not set: run `azd provision` first (it is a deployment output)")
     elif not _https_host(endpoint):
         problems.append("AZURE_APP_CONFIG_ENDPOINT must be the store's https endpoint")
-    secret_uri = env.get("CONNECT_WIDGET_SECRET_URI", "").strip()
+    secret_uri = env_value(env, "CONNECT_WIDGET_SECRET_URI")
     if not secret_uri:
         problems.append("CONNECT_WIDGET_SECRET_URI is not set: run `azd provision` first (it is a deployment output)")
     elif not (_https_host(secret_uri) and "/secrets/" in urlsplit(secret_uri).path):
         problems.append("CONNECT_WIDGET_SECRET_URI must be a Key Vault secret URI (https://<vault>/secrets/<name>)")
-    sentinel = env.get("APP_CONFIG_SENTINEL_KEY", "").strip() or DEFAULT_SENTINEL_KEY
+    sentinel = env_value(env, "APP_CONFIG_SENTINEL_KEY", DEFAULT_SENTINEL_KEY)
     if not _KEY.match(sentinel):
         problems.append(f"APP_CONFIG_SENTINEL_KEY {sentinel!r} is not a valid App Configuration key")
     settings = _settings(env, problems)
@@ -154,54 +163,68 @@ def plan(env: Mapping[str, str], now: datetime) -> tuple[str, list[KeyValue]]:
     return endpoint, writes
 
 
-def az_arguments(endpoint: str, item: KeyValue) -> list[str]:
-    """The Azure CLI arguments (after `az`) that write one key-value with the signed-in identity."""
-    common = ["--endpoint", endpoint, "--auth-mode", "login", "--key", item.key, "--yes", "--only-show-errors"]
-    if item.key_vault_reference:
-        return ["appconfig", "kv", "set-keyvault", *common, "--secret-identifier", item.value, "--output", "none"]
-    value = ["--value", item.value, "--content-type", "text/plain"]
-    return ["appconfig", "kv", "set", *common, *value, "--output", "none"]
+def _vault_secret(uri: str) -> tuple[str, str]:
+    """(vault URL, secret name) of a versionless Key Vault secret URI."""
+    parts = urlsplit(uri)
+    return f"https://{parts.netloc}", parts.path.split("/secrets/", 1)[1].strip("/").split("/")[0]
 
 
-Runner = Callable[[list[str]], subprocess.CompletedProcess[str]]
+def check_referenced_secrets(
+    writes: Sequence[KeyValue], secret_names: Callable[[str], set[str]], log: Callable[[str], None]
+) -> None:
+    """Refuses to write a Key Vault reference to a secret that does not exist.
 
-
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    # The Azure CLI found on PATH, with arguments built above, never through a shell.
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    One unresolvable reference fails the App Configuration provider's whole load, so a further widget's reference
+    to a missing secret would take every new instance down for all widgets: store the key first (docs/deploy.md).
+    The default widget's key is required anyway; when it is missing the hook says so and still writes the reference,
+    so a first `azd up` can finish before a person sets the key.
+    """
+    names_by_vault: dict[str, set[str]] = {}
+    problems = []
+    for item in writes:
+        if not item.key_vault_reference:
+            continue
+        vault, name = _vault_secret(item.value)
+        if vault not in names_by_vault:
+            names_by_vault[vault] = secret_names(vault)
+        if name in names_by_vault[vault]:
+            continue
+        vault_name = (urlsplit(vault).hostname or "").split(".")[0]
+        store_it = f"az keyvault secret set --vault-name {vault_name} --name {name}"
+        if item.key == WIDGET_SECRET_SETTING:
+            log(
+                f"app config: the widget key {name} is not in the vault yet; the function answers 503 until a person "
+                f"stores it: {store_it} --file <key file>"
+            )
+        else:
+            problems.append(
+                f"{item.key}: its Key Vault secret {name} does not exist; store the widget's key first "
+                f"({store_it} --file <key file>), then run `azd hooks run postprovision`: a reference to a missing "
+                "secret would fail the function's whole configuration load"
+            )
+    if problems:
+        raise AppConfigHookError(problems)
 
 
 def write_all(
-    az: str,
     endpoint: str,
     writes: Sequence[KeyValue],
     *,
-    attempts: int = DEFAULT_ATTEMPTS,
-    delay: float = DEFAULT_DELAY_SECONDS,
-    run: Runner = _run,
-    sleep: Callable[[float], None] = time.sleep,
-    log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+    tokens: AzdTokens,
+    retries: Retries,
 ) -> None:
-    """Writes each key-value in order, each with up to ``attempts`` tries ``delay`` seconds apart."""
-    for item in writes:
-        for attempt in range(1, attempts + 1):
-            completed = run([az, *az_arguments(endpoint, item)])
-            if completed.returncode == 0:
-                log(f"app config: wrote {item.key}")
-                break
-            reason = (completed.stderr or completed.stdout or "").strip().splitlines()
-            last = reason[-1][:300] if reason else f"exit status {completed.returncode}"
-            if attempt == attempts:
-                raise AppConfigHookError(
-                    [
-                        f"writing {item.key} failed {attempts} times; last: {last}",
-                        "check that `az login` uses the identity that ran `azd provision` (it holds App "
-                        "Configuration Data Owner on the store), then run `azd hooks run postprovision`",
-                    ]
-                )
-            # Most likely the role granted a moment ago is not effective yet (403).
-            log(f"app config: {item.key} not written yet (try {attempt} of {attempts}): {last}")
-            sleep(delay)
+    """Writes each key-value in order, a Key Vault reference only when its secret exists, each write retried."""
+    try:
+        check_referenced_secrets(writes, lambda vault: key_vault_secret_names(tokens, vault, retries), retries.log)
+        for item in writes:
+            if item.key_vault_reference:
+                value, content_type = json.dumps({"uri": item.value}), KEY_VAULT_REFERENCE_CONTENT_TYPE
+            else:
+                value, content_type = item.value, "text/plain"
+            put_key_value(tokens, endpoint, item.key, value, content_type, retries)
+            retries.log(f"app config: wrote {item.key}")
+    except DataPlaneError as error:
+        raise AppConfigHookError(error.problems) from error
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -216,12 +239,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.attempts < 1 or args.delay < 0:
             raise AppConfigHookError(["--attempts must be at least 1 and --delay not negative"])
         endpoint, writes = plan(values, datetime.now(UTC))
-        az = shutil.which("az")
-        if az is None:
-            raise AppConfigHookError(
-                ["the Azure CLI (az) is not on PATH: install it, `az login`, then `azd hooks run postprovision`"]
-            )
-        write_all(az, endpoint, writes, attempts=args.attempts, delay=args.delay)
+        write_all(endpoint, writes, tokens=AzdTokens(), retries=Retries(attempts=args.attempts, delay=args.delay))
     except AppConfigHookError as error:
         for problem in error.problems:
             print(f"app config: {problem}", file=sys.stderr)

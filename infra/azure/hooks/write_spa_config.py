@@ -19,6 +19,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from azd_env import env_value
+from scale_check import scale_problems
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUTPUT = REPO_ROOT / "static_spa" / "dist" / "config.json"
 
@@ -59,21 +62,19 @@ def _is_https_url(value: str) -> bool:
 def widget_problems(env: Mapping[str, str]) -> list[str]:
     """Problems with the Amazon Connect widget values (empty list: all present and well formed)."""
     problems = [
-        f"{name} is not set: azd env set {name} <{what}>"
-        for name, what in WIDGET_SETTINGS
-        if not env.get(name, "").strip()
+        f"{name} is not set: azd env set {name} <{what}>" for name, what in WIDGET_SETTINGS if not env_value(env, name)
     ]
-    script_url = env.get("CONNECT_WIDGET_SCRIPT_URL", "").strip()
+    script_url = env_value(env, "CONNECT_WIDGET_SCRIPT_URL")
     if script_url and not _is_https_url(script_url):
         problems.append("CONNECT_WIDGET_SCRIPT_URL must be an https URL without credentials or #fragment")
-    widget_id = env.get("CONNECT_WIDGET_ID", "").strip()
+    widget_id = env_value(env, "CONNECT_WIDGET_ID")
     if widget_id and not _GUID.match(widget_id):
         problems.append("CONNECT_WIDGET_ID must be a UUID (the widget id, not the snippetId)")
-    snippet_id = env.get("CONNECT_SNIPPET_ID", "").strip()
+    snippet_id = env_value(env, "CONNECT_SNIPPET_ID")
     if snippet_id and not _SNIPPET_ID.match(snippet_id):
         problems.append("CONNECT_SNIPPET_ID must be the base64 snippetId, without quotes or spaces")
     for name, default in DEFAULT_COLORS.items():
-        if not _HEX_COLOR.match(env.get(name, default)):
+        if not _HEX_COLOR.match(env_value(env, name, default)):
             problems.append(f"{name} must be a colour like #1a2b3c")
     modes = widget_modes(env)
     if any(mode not in WIDGET_MODES for mode in modes) or len(set(modes)) != len(modes):
@@ -87,13 +88,13 @@ def widget_modes(env: Mapping[str, str]) -> list[str]:
 
 
 def _comma_list(env: Mapping[str, str], name: str) -> list[str]:
-    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    return [item.strip() for item in env_value(env, name).split(",") if item.strip()]
 
 
 def environment_problems(env: Mapping[str, str]) -> list[str]:
     """Problems with ENVIRONMENT_TYPE, CUSTOM_WEB_ORIGINS and SPA_LOCAL_REDIRECT_URIS (main.parameters.json)."""
     problems = []
-    environment_type = env.get("ENVIRONMENT_TYPE", "").strip() or "production"
+    environment_type = env_value(env, "ENVIRONMENT_TYPE", "production")
     if environment_type not in {"production", "development"}:
         problems.append("ENVIRONMENT_TYPE must be production or development")
     for origin in _comma_list(env, "CUSTOM_WEB_ORIGINS"):
@@ -117,16 +118,16 @@ def _deployment_problems(env: Mapping[str, str]) -> list[str]:
     problems = [
         f"{name} is not set: run `azd provision` first (it is a deployment output)"
         for name in DEPLOYMENT_OUTPUTS
-        if not env.get(name, "").strip()
+        if not env_value(env, name)
     ]
-    client_id = env.get("ENTRA_SPA_CLIENT_ID", "").strip()
+    client_id = env_value(env, "ENTRA_SPA_CLIENT_ID")
     if client_id and not _GUID.match(client_id):
         problems.append("ENTRA_SPA_CLIENT_ID must be a GUID")
-    scope = env.get("ENTRA_API_SCOPE", "").strip()
+    scope = env_value(env, "ENTRA_API_SCOPE")
     if scope and not _API_SCOPE.match(scope):
         problems.append("ENTRA_API_SCOPE must look like api://<api-client-id>/JWT.Read")
     for name in ("SPA_AUTHORITY", "CONTACT_TOKEN_URL"):
-        value = env.get(name, "").strip()
+        value = env_value(env, name)
         if value and not _is_https_url(value):
             problems.append(f"{name} must be an https URL")
     return problems
@@ -138,22 +139,22 @@ def build_spa_config(env: Mapping[str, str]) -> dict[str, object]:
     if problems:
         raise SpaConfigError(problems)
     button = {
-        "color": env.get("CONNECT_WIDGET_COLOR", DEFAULT_COLORS["CONNECT_WIDGET_COLOR"]),
-        "backgroundColor": env.get(
-            "CONNECT_WIDGET_BACKGROUND_COLOR", DEFAULT_COLORS["CONNECT_WIDGET_BACKGROUND_COLOR"]
+        "color": env_value(env, "CONNECT_WIDGET_COLOR", DEFAULT_COLORS["CONNECT_WIDGET_COLOR"]),
+        "backgroundColor": env_value(
+            env, "CONNECT_WIDGET_BACKGROUND_COLOR", DEFAULT_COLORS["CONNECT_WIDGET_BACKGROUND_COLOR"]
         ),
     }
     return {
         "msal": {
-            "clientId": env["ENTRA_SPA_CLIENT_ID"].strip(),
-            "authority": env["SPA_AUTHORITY"].strip(),
-            "apiScope": env["ENTRA_API_SCOPE"].strip(),
+            "clientId": env_value(env, "ENTRA_SPA_CLIENT_ID"),
+            "authority": env_value(env, "SPA_AUTHORITY"),
+            "apiScope": env_value(env, "ENTRA_API_SCOPE"),
         },
-        "api": {"contactTokenUrl": env["CONTACT_TOKEN_URL"].strip()},
+        "api": {"contactTokenUrl": env_value(env, "CONTACT_TOKEN_URL")},
         "widget": {
-            "scriptUrl": env["CONNECT_WIDGET_SCRIPT_URL"].strip(),
-            "widgetId": env["CONNECT_WIDGET_ID"].strip(),
-            "snippetId": env["CONNECT_SNIPPET_ID"].strip(),
+            "scriptUrl": env_value(env, "CONNECT_WIDGET_SCRIPT_URL"),
+            "widgetId": env_value(env, "CONNECT_WIDGET_ID"),
+            "snippetId": env_value(env, "CONNECT_SNIPPET_ID"),
             "modes": widget_modes(env),
             "styles": {"iconType": "CHAT", "openChat": dict(button), "closeChat": dict(button)},
             "supportedMessagingContentTypes": ["text/plain", "text/markdown"],
@@ -179,7 +180,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     values = os.environ if env is None else env
     try:
         if args.check:
-            problems = widget_problems(values) + environment_problems(values)
+            problems = widget_problems(values) + environment_problems(values) + scale_problems(values)
             if problems:
                 raise SpaConfigError(problems)
             print("spa config: Amazon Connect widget and deployment values look right", file=sys.stderr)

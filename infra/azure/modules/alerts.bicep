@@ -28,6 +28,14 @@ param durationP95ThresholdMs int = 1000
 @minValue(1)
 param unauthorizedSurgeMinimum int = 50
 
+@description('Resource id of the Log Analytics workspace (its daily cap can stop ingestion: the over-quota alert watches it).')
+param logAnalyticsWorkspaceId string
+
+@description('Availability-test locations, 1 to 5 (development environments use 2: each location bills per test run).')
+@minValue(1)
+@maxValue(5)
+param availabilityLocationCount int = 5
+
 var runbook = 'docs/operations.md'
 var emails = filter(map(split(alertEmailAddresses, ','), address => trim(address)), address => !empty(address))
 
@@ -50,7 +58,9 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-// Five locations on three continents, every 5 minutes; the body must say ready (200 alone could be a proxy page).
+// Up to five locations on three continents, every 5 minutes; the body must say ready (200 alone could be a proxy page).
+var availabilityLocations = take([ 'emea-nl-ams-azr', 'us-va-ash-azr', 'emea-gb-db3-azr', 'us-ca-sjc-azr', 'apac-sg-sin-azr' ], availabilityLocationCount)
+
 resource availabilityTest 'Microsoft.Insights/webtests@2022-06-15' = {
   name: '${namePrefix}-health'
   location: location
@@ -68,23 +78,9 @@ resource availabilityTest 'Microsoft.Insights/webtests@2022-06-15' = {
     Timeout: 30
     Kind: 'standard'
     RetryEnabled: true
-    Locations: [
-      {
-        Id: 'emea-nl-ams-azr'
-      }
-      {
-        Id: 'emea-gb-db3-azr'
-      }
-      {
-        Id: 'us-va-ash-azr'
-      }
-      {
-        Id: 'us-ca-sjc-azr'
-      }
-      {
-        Id: 'apac-sg-sin-azr'
-      }
-    ]
+    Locations: [for id in availabilityLocations: {
+      Id: id
+    }]
     Request: {
       RequestUrl: 'https://${functionHostName}/api/health'
       HttpVerb: 'GET'
@@ -108,7 +104,7 @@ resource availabilityAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
   location: 'global'
   tags: tags
   properties: {
-    description: 'The /api/health availability test fails from 2 or more locations. Runbook: ${runbook}#availability-test-failing'
+    description: 'The /api/health availability test fails from ${min(2, availabilityLocationCount)} or more locations. Runbook: ${runbook}#availability-test-failing'
     severity: 1
     enabled: true
     scopes: [
@@ -121,7 +117,7 @@ resource availabilityAlert 'Microsoft.Insights/metricAlerts@2018-03-01' = {
       'odata.type': 'Microsoft.Azure.Monitor.WebtestLocationAvailabilityCriteria'
       webTestId: availabilityTest.id
       componentId: applicationInsights.id
-      failedLocationCount: 2
+      failedLocationCount: min(2, availabilityLocationCount)
     }
     actions: [
       {
@@ -169,6 +165,8 @@ var queryAlerts = [
     frequency: 'PT15M'
     window: 'P1D'
     query: replace(loadTextContent('queries/alert-unauthorized-surge.kql'), 'MINIMUM', string(unauthorizedSurgeMinimum))
+    // An operator resolves it: when the daily cap stops ingestion the query sees no 401s and would "resolve" it.
+    autoMitigate: false
   }
   {
     name: 'slow-contact-tokens'
@@ -195,7 +193,7 @@ resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [for al
     ]
     evaluationFrequency: alert.frequency
     windowSize: alert.window
-    autoMitigate: true
+    autoMitigate: alert.?autoMitigate ?? true
     criteria: {
       allOf: [
         {
@@ -217,6 +215,45 @@ resource logAlerts 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = [for al
     }
   }
 }]
+
+// The workspace's daily cap stops ingestion: every alert above then goes blind (and would resolve). Log Analytics
+// records that in its _LogOperation table, which the cap does not stop, so this rule watches the workspace itself.
+resource workspaceOverQuota 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
+  name: '${namePrefix}-workspace-over-quota'
+  location: location
+  tags: tags
+  properties: {
+    displayName: 'connect-sso: Log Analytics daily cap reached, telemetry stopped'
+    description: 'The workspace reached its daily cap (LOG_ANALYTICS_DAILY_CAP_GB): no telemetry, so no other alert can fire until the next day. Runbook: ${runbook}#log-analytics-daily-cap-reached'
+    severity: 1
+    enabled: true
+    scopes: [
+      logAnalyticsWorkspaceId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    autoMitigate: false
+    criteria: {
+      allOf: [
+        {
+          query: loadTextContent('queries/alert-workspace-over-quota.kql')
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
 
 output actionGroupId string = actionGroup.id
 output availabilityTestName string = availabilityTest.name

@@ -27,6 +27,16 @@ param deployerPrincipalType string = 'User'
 @description('Resource id of the Log Analytics workspace that receives the store\'s audit logs.')
 param logAnalyticsWorkspaceId string
 
+@description('Tier: standard (30,000 requests an hour, SLA, replicas) or developer (6,000 an hour, no SLA, cheaper).')
+@allowed([
+  'standard'
+  'developer'
+])
+param sku string = 'standard'
+
+@description('Region of a replica (standard tier only); empty: none. The function\'s provider discovers it and fails over.')
+param replicaLocation string = ''
+
 var appConfigurationDataReaderRoleId = '516239f1-63e1-4d78-a4de-a74fb236a071'
 var appConfigurationDataOwnerRoleId = '5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b'
 
@@ -35,8 +45,8 @@ resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' = {
   location: location
   tags: tags
   sku: {
-    // Standard: the free tier has no soft delete and allows one store per subscription.
-    name: 'standard'
+    // Not free: the free tier has no soft delete and allows one store per subscription.
+    name: sku
   }
   properties: {
     disableLocalAuth: true
@@ -50,6 +60,13 @@ resource store 'Microsoft.AppConfiguration/configurationStores@2024-05-01' = {
     softDeleteRetentionInDays: 7
     enablePurgeProtection: false
   }
+}
+
+// A replica serves reads when the store's region fails; writes (the hook, settings changes) still need the origin.
+resource replica 'Microsoft.AppConfiguration/configurationStores/replicas@2024-05-01' = if (!empty(replicaLocation) && sku == 'standard') {
+  parent: store
+  name: replace(replicaLocation, '-', '')
+  location: replicaLocation
 }
 
 resource functionDataReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

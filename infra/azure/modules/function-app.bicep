@@ -40,10 +40,10 @@ param appConfigEndpoint string
 @description('Browser origins allowed to call the function (the Static Web App and any custom domains), https only.')
 param allowedOrigins array
 
-@description('Upper bound of Flex Consumption instances (a cost guard; 40 is the platform minimum).')
-@minValue(40)
+@description('Upper bound of Flex Consumption instances (a cost guard; the platform allows 1 to 1000; always-ready ones do not count).')
+@minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 10
 
 @description('Memory per instance in MB.')
 @allowed([
@@ -63,6 +63,21 @@ param alwaysReadyInstanceCount int = 1
 @maxValue(1000)
 param httpPerInstanceConcurrency int = 16
 
+@description('Spread the plan\'s instances over availability zones (where the region offers it for Flex; costs more).')
+param zoneRedundant bool = false
+
+@description('APP_CONFIG_REFRESH_SECONDS as text; empty: the function\'s default.')
+param appConfigRefreshSeconds string = ''
+
+@description('APP_CONFIG_SECRET_REFRESH_SECONDS as text; empty: the function\'s default.')
+param appConfigSecretRefreshSeconds string = ''
+
+// The provider's intervals are app settings, not App Configuration keys: they govern how that store is read.
+var refreshSettings = concat(
+  empty(appConfigRefreshSeconds) ? [] : [ { name: 'APP_CONFIG_REFRESH_SECONDS', value: appConfigRefreshSeconds } ],
+  empty(appConfigSecretRefreshSeconds) ? [] : [ { name: 'APP_CONFIG_SECRET_REFRESH_SECONDS', value: appConfigSecretRefreshSeconds } ]
+)
+
 // Monitoring Metrics Publisher: send telemetry to Application Insights with an Entra token (local auth is off).
 var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 
@@ -81,6 +96,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
   properties: {
     reserved: true
+    zoneRedundant: zoneRedundant
   }
 }
 
@@ -141,7 +157,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         allowedOrigins: allowedOrigins
         supportCredentials: false
       }
-      appSettings: [
+      appSettings: concat([
         // Identity-based host storage: no connection string, no account key.
         {
           name: 'AzureWebJobsStorage__credential'
@@ -183,7 +199,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'AZURE_CLIENT_ID'
           value: identityClientId
         }
-      ]
+      ], refreshSettings)
     }
   }
 }

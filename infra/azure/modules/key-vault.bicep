@@ -49,11 +49,23 @@ param enablePurgeProtection bool = true
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
+@description('''Object id of the principal running the deployment: Key Vault Reader, so that the postprovision hook can
+list secret NAMES (never values) and refuse a reference to a missing secret. Empty: none.''')
+param deployerPrincipalId string = ''
+
+@description('Type of deployerPrincipalId.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param deployerPrincipalType string = 'User'
+
 @description('Resource id of the Log Analytics workspace that receives the vault\'s audit logs.')
 param logAnalyticsWorkspaceId string
 
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficerRoleId = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+var keyVaultReaderRoleId = '21090545-7ca7-4776-b22c-e363652d74d2'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -118,6 +130,16 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
     principalId: secretsOfficerPrincipalId
     principalType: secretsOfficerPrincipalType
+  }
+}
+
+resource deployerReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(deployerPrincipalId)) {
+  name: guid(vault.id, deployerPrincipalId, keyVaultReaderRoleId)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultReaderRoleId)
+    principalId: deployerPrincipalId
+    principalType: deployerPrincipalType
   }
 }
 

@@ -40,6 +40,21 @@ resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   }
 }
 
+@description('''Days the audit logs (AzureDiagnostics: Key Vault and App Configuration audit events, who read or changed
+the widget key and the settings) stay queryable; longer than the workspace default on purpose.''')
+@minValue(30)
+@maxValue(730)
+param auditRetentionInDays int = 365
+
+resource auditTable 'Microsoft.OperationalInsights/workspaces/tables@2022-10-01' = {
+  parent: logAnalytics
+  name: 'AzureDiagnostics'
+  properties: {
+    retentionInDays: auditRetentionInDays
+    totalRetentionInDays: auditRetentionInDays
+  }
+}
+
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   name: applicationInsightsName
   location: location

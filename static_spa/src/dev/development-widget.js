@@ -29,9 +29,16 @@ export function startChatLikeTheWidget(settings, { authenticateCalls = 1 } = {})
   return { name, tokens };
 }
 
-export function startDevelopmentWidget(win, slot, widgetConfig) {
+export const DEVELOPMENT_SIGNED_IN_TEXT =
+  "This is a development build: there is no chat button. The development panel below stands in for the " +
+  "Amazon Connect widget; press Start chat there.";
+
+/** `observed`: {tokenRequests, onFailure} from the page, so that the panel can show failures and request counts. */
+export function startDevelopmentWidget(win, slot, widgetConfig, observed = { tokenRequests: 0 }) {
   const settings = installStandIn(win);
   const doc = slot.ownerDocument;
+  const signedInText = doc.getElementById("signed-in-text");
+  if (signedInText) signedInText.textContent = DEVELOPMENT_SIGNED_IN_TEXT;
   const el = (tag, props = {}, ...children) => {
     const node = Object.assign(doc.createElement(tag), props);
     node.append(...children);
@@ -64,13 +71,45 @@ export function startDevelopmentWidget(win, slot, widgetConfig) {
   async function run(authenticateCalls) {
     result.replaceChildren(el("p", { id: "dev-waiting" }, "Waiting for the page's authenticate callback…"));
     result.dataset.authenticateCalls = String(authenticateCalls);
+    const requestsBefore = observed.tokenRequests;
+    // The widget's callback never hears of a failure (only tokens are handed over): the page tells the panel.
+    const failed = new Promise((resolve) => {
+      observed.onFailure = resolve;
+    });
     const { name, tokens } = startChatLikeTheWidget(settings, { authenticateCalls });
-    const received = await Promise.all(tokens);
-    const distinct = new Set(received);
-    result.replaceChildren(renderToken(el, received[0], await name, widgetConfig, distinct.size));
+    const outcome = await Promise.race([
+      Promise.all(tokens).then((received) => ({ received })),
+      failed.then((error) => ({ error })),
+    ]);
+    if (outcome.error) {
+      result.replaceChildren(renderFailure(el, outcome.error));
+      return;
+    }
+    const requests = observed.tokenRequests - requestsBefore;
+    const summary = `${plural(authenticateCalls, "authenticate call")}, ${plural(requests, "token request")}, 1 chat`;
+    const distinct = new Set(outcome.received);
+    result.replaceChildren(
+      el("p", { id: "dev-summary" }, summary),
+      renderToken(el, outcome.received[0], await name, widgetConfig, distinct.size),
+    );
   }
   start.onclick = () => run(1);
   startTwice.onclick = () => run(2);
+}
+
+function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
+function renderFailure(el, error) {
+  const code = error?.reason ?? "unknown_error";
+  return el(
+    "p",
+    { id: "dev-failure", className: "dev-failure", role: "alert" },
+    "No contact token: the request failed with ",
+    el("code", { id: "dev-failure-code" }, code),
+    ". The customer sees the message above; see docs/errors.md for the code.",
+  );
 }
 
 function renderToken(el, token, displayName, widgetConfig, distinctTokens) {

@@ -104,3 +104,19 @@ def test_the_linters_catch_a_broken_template(tmp_path):
     assert "MaxSessionDurations" in run_cfn_lint([path]).stdout
     failed, _, _ = run_checkov([path])
     assert any("ConnectFederationPolicy" in check for check in failed), failed
+
+
+def test_every_named_iam_resource_takes_its_name_from_role_name_so_two_connect_instances_share_an_account():
+    """Issue 22, item 12: a second stack (another Connect instance) with another RoleName collides on no IAM name."""
+    from connect_sso_admin.agent_sso.cfn_yaml import load_template
+
+    template = load_template(BASE_TEMPLATE.read_text(encoding="utf-8"))
+    named = {
+        (logical, key): value
+        for logical, resource in template["Resources"].items()
+        for key, value in (resource.get("Properties") or {}).items()
+        if key.endswith("Name") and key != "PolicyName"
+    }
+    assert named, "the template names its role and policy"
+    for (logical, key), value in named.items():
+        assert "RoleName" in json.dumps(value), f"{logical}.{key} = {value!r} is fixed: two stacks would collide"

@@ -169,8 +169,12 @@ def secure_parameters(parsed: dict[str, Any]) -> set[str]:
 
 
 def app_settings(site: Declaration) -> dict[str, Any]:
-    """siteConfig.appSettings of a Microsoft.Web/sites resource as {name: value}."""
+    """siteConfig.appSettings of a Microsoft.Web/sites resource as {name: value}: the literal list, or the literal
+    lists of a concat() (the conditional parts, held in variables, are left out)."""
     entries = site.get("properties.siteConfig.appSettings", [])
+    if isinstance(entries, dict) and entries.get("function", {}).get("type") == "concat":
+        parts = entries["function"]["parameters"].values()
+        entries = [entry for part in parts if isinstance(part, list) for entry in part]
     return {entry["name"]: entry["value"] for entry in entries}
 
 

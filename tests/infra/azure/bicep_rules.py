@@ -26,6 +26,7 @@ KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 KEY_VAULT_SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"
 APP_CONFIGURATION_DATA_READER = "516239f1-63e1-4d78-a4de-a74fb236a071"
 APP_CONFIGURATION_DATA_OWNER = "5ae67dd6-50cb-40e7-96ff-dc2bfa4b606b"
+KEY_VAULT_READER = "21090545-7ca7-4776-b22c-e363652d74d2"
 
 # Settings whose presence would mean a key or connection secret sits in app settings.
 _SECRET_SETTING_MARKERS = ("AccountKey=", "SharedAccessSignature", "InstrumentationKey=", "Password", "Secret")

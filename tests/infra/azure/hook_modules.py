@@ -25,6 +25,9 @@ SPA_HOOK_ENV = {
 
 @cache
 def load_hook(name: str) -> ModuleType:
+    # azd runs a hook as a script, with its folder first on sys.path: the hooks import their shared modules so.
+    if str(HOOKS_DIR) not in sys.path:
+        sys.path.insert(0, str(HOOKS_DIR))
     spec = importlib.util.spec_from_file_location(f"azd_hook_{name}", HOOKS_DIR / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -1,9 +1,10 @@
 """The postprovision hook that writes App Configuration (infra/azure/hooks/write_app_config.py).
 
-Azure cannot be reached here, so a fake `az` on PATH stands in for the Azure CLI: a small script that records
-each call's arguments and fails the first N calls the way `az appconfig kv set` does while the deployer's new
-role is not effective yet (403). The hook itself runs as azd runs it: a separate process with the azd
-environment as its environment.
+Azure cannot be reached here. The hook runs as azd runs it (a separate process with the azd environment as its
+environment) against the loopback App Configuration and Key Vault stand-ins (tests/support/azure_stand_ins.py),
+over HTTPS with the test certificate (SSL_CERT_FILE). Entra cannot be reached either, so a fake `azd` on PATH
+stands in for `azd auth token`: it records the scopes asked for and hands out the stand-ins' fake tokens, or fails
+the way azd does when its federated assertion is refused.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from tests.infra.azure.bicep_model import MAIN_BICEP, parse_file
 from tests.infra.azure.hook_modules import HOOKS_DIR, load_hook
+from tests.support.azure_stand_ins import KEY_VAULT_REFERENCE_CONTENT_TYPE
 
 hook = load_hook("write_app_config")
 HOOK_PATH = HOOKS_DIR / "write_app_config.py"
@@ -41,34 +43,53 @@ AZD_ENV = {
 }
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
-FAKE_AZ = """#!{python}
-import json, os, sys
-log = os.environ["FAKE_AZ_LOG"]
-with open(log, "a", encoding="utf-8") as handle:
-    handle.write(json.dumps(sys.argv[1:]) + "\\n")
-calls = sum(1 for _ in open(log, encoding="utf-8"))
-if calls <= int(os.environ.get("FAKE_AZ_FAILURES", "0")):
-    sys.stderr.write("ERROR: Operation returned an invalid status 'Forbidden'\\n")
+FAKE_AZD = """#!{python}
+import hashlib, json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_AZD_LOG"], "a", encoding="utf-8") as handle:
+    handle.write(json.dumps(args) + "\\n")
+if args[:2] != ["auth", "token"] or "--output" not in args or args[args.index("--output") + 1] != "json":
+    sys.exit(2)
+if os.environ.get("FAKE_AZD_FAILURE"):
+    sys.stderr.write(os.environ["FAKE_AZD_FAILURE"] + "\\n")
     sys.exit(1)
+scope = args[args.index("--scope") + 1]
+token = "fake-access-token-" + hashlib.sha256(scope.encode()).hexdigest()[:12]
+print(json.dumps({{"token": token, "expiresOn": "2099-01-01T00:00:00Z"}}))
 """
 
 
-@pytest.fixture
-def fake_az(tmp_path: Path) -> Path:
-    folder = tmp_path / "bin"
+def install_fake_azd(folder: Path) -> Path:
+    """A folder holding the fake `azd`, to put first on PATH."""
     folder.mkdir()
-    script = folder / "az"
-    script.write_text(FAKE_AZ.format(python=sys.executable), encoding="utf-8")
+    script = folder / "azd"
+    script.write_text(FAKE_AZD.format(python=sys.executable), encoding="utf-8")
     script.chmod(0o755)
     return folder
 
 
-def run_hook(fake_az: Path, env: dict[str, str], failures: int = 0, *args: str) -> tuple[int, str, list[list[str]]]:
-    log = fake_az.parent / "az-calls.jsonl"
+@pytest.fixture
+def fake_azd(tmp_path: Path) -> Path:
+    return install_fake_azd(tmp_path / "bin")
+
+
+def stand_in_env(azure) -> dict[str, str]:
+    """The azd environment of a deployment whose store and vault are the stand-ins; the default key is stored."""
+    azure.vault.secrets["connect-widget-secret"] = "obviously-fake-widget-key"
+    return {
+        **AZD_ENV,
+        "AZURE_APP_CONFIG_ENDPOINT": azure.store.url,
+        "CONNECT_WIDGET_SECRET_URI": azure.vault.secret_uri("connect-widget-secret"),
+        "SSL_CERT_FILE": azure.store.ca_file,
+    }
+
+
+def run_hook(fake_azd: Path, env: dict[str, str], *args: str, azd_failure: str = "") -> tuple[int, str, list]:
+    log = fake_azd.parent / "azd-calls.jsonl"
     process_env = {
-        "PATH": f"{fake_az}{os.pathsep}{os.environ['PATH']}",
-        "FAKE_AZ_LOG": str(log),
-        "FAKE_AZ_FAILURES": str(failures),
+        "PATH": f"{fake_azd}{os.pathsep}{os.environ['PATH']}",
+        "FAKE_AZD_LOG": str(log),
+        "FAKE_AZD_FAILURE": azd_failure,
         **env,
     }
     completed = subprocess.run(
@@ -83,60 +104,101 @@ def run_hook(fake_az: Path, env: dict[str, str], failures: int = 0, *args: str) 
     return completed.returncode, completed.stderr, calls
 
 
-def _option(call: list[str], name: str) -> str:
-    return call[call.index(name) + 1]
+def writes(azure) -> list[str]:
+    """Keys written (PUT /kv/{key}) in order, refused writes included."""
+    return [r.path.removeprefix("/kv/") for r in azure.store.requests if r.method == "PUT"]
 
 
-def test_writes_every_setting_then_the_key_vault_reference_then_the_sentinel(fake_az):
-    code, err, calls = run_hook(fake_az, AZD_ENV)
+def stored(azure, key: str):
+    return azure.store.values[(key, None)]
+
+
+def test_writes_every_setting_then_the_key_vault_reference_then_the_sentinel(fake_azd, azure):
+    code, err, azd_calls = run_hook(fake_azd, stand_in_env(azure))
 
     assert code == 0, err
-    written = {_option(call, "--key"): call for call in calls}
     expected_settings = {name for name, value in SETTINGS.items() if value}
-    assert [_option(call, "--key") for call in calls] == [
-        *sorted(expected_settings),
-        "CONNECT_WIDGET_SECRET",
-        "connect-sso:sentinel",
-    ]
+    assert writes(azure) == [*sorted(expected_settings), "CONNECT_WIDGET_SECRET", "connect-sso%3Asentinel"]
     for name in expected_settings:
-        call = written[name]
-        assert call[:3] == ["appconfig", "kv", "set"]
-        assert _option(call, "--value") == SETTINGS[name]
-        assert _option(call, "--content-type") == "text/plain"
-    reference = written["CONNECT_WIDGET_SECRET"]
-    assert reference[:3] == ["appconfig", "kv", "set-keyvault"]
-    assert _option(reference, "--secret-identifier") == SECRET_URI
-    assert "--value" not in reference, "the widget key is never a plain value in App Configuration"
-    for call in calls:
-        assert (_option(call, "--endpoint"), _option(call, "--auth-mode")) == (ENDPOINT, "login")
-        assert "--label" not in call, "the function reads label-less keys"
-        assert "--yes" in call
-    datetime.strptime(_option(written["connect-sso:sentinel"], "--value"), "%Y-%m-%dT%H:%M:%SZ")
+        assert (stored(azure, name).value, stored(azure, name).content_type) == (SETTINGS[name], "text/plain")
+    reference = stored(azure, "CONNECT_WIDGET_SECRET")
+    assert reference.content_type == KEY_VAULT_REFERENCE_CONTENT_TYPE
+    assert json.loads(reference.value) == {"uri": azure.vault.secret_uri("connect-widget-secret")}
+    assert all(r.query == {"api-version": ["2023-11-01"]} for r in azure.store.requests), "label-less keys only"
+    datetime.strptime(stored(azure, "connect-sso:sentinel").value, "%Y-%m-%dT%H:%M:%SZ")
+    # Tokens come from azd, one per audience (cached), never from `az login`.
+    assert [call[call.index("--scope") + 1] for call in azd_calls] == [
+        "https://vault.azure.net/.default",
+        "https://appconfig.azure.com/.default",
+    ]
+    assert azure.vault.count("/secrets/connect-widget-secret") == 0, "the hook never reads a secret's value"
 
 
-def test_retries_while_the_role_is_not_effective_yet(fake_az):
-    code, err, calls = run_hook(fake_az, AZD_ENV, failures=3)
+@pytest.mark.parametrize("status", [403, 401, 429, 500, 503])
+def test_retries_while_waiting_can_help(fake_azd, azure, status):
+    azure.store.write_refusals = [status] * 3
+
+    code, err, _ = run_hook(fake_azd, stand_in_env(azure))
 
     assert code == 0, err
-    keys = [_option(call, "--key") for call in calls]
-    assert keys[:4] == [keys[0]] * 4, "the first key is tried until the role applies"
-    assert err.count("not written yet (try") == 3
-    assert "Forbidden" in err
+    keys = writes(azure)
+    assert keys[:4] == [keys[0]] * 4, "the first key is tried until it is accepted"
+    assert err.count("not yet (try") == 3
+    assert f"{status}" in err
 
 
-def test_gives_up_after_the_bounded_number_of_tries_and_says_what_to_do(fake_az):
-    code, err, calls = run_hook(fake_az, AZD_ENV, 100, "--attempts", "4")
+def test_gives_up_after_the_bounded_number_of_tries_naming_the_real_cause(fake_azd, azure):
+    azure.store.write_refusals = [403] * 100
+
+    code, err, _ = run_hook(fake_azd, stand_in_env(azure), "--attempts", "4")
 
     assert code == 1
-    assert len(calls) == 4
-    assert "failed 4 times; last: ERROR: Operation returned an invalid status 'Forbidden'" in err
+    assert len(writes(azure)) == 4
+    assert "failed 4 times; last: 403 Forbidden" in err
+    assert "does not hold App Configuration Data Owner" in err
     assert "azd hooks run postprovision" in err
+    assert "az login" not in err
 
 
-def test_the_sentinel_key_can_be_renamed(fake_az):
-    code, err, calls = run_hook(fake_az, {**AZD_ENV, "APP_CONFIG_SENTINEL_KEY": "chat:sentinel"})
+def test_a_refusal_waiting_cannot_cure_stops_at_once(fake_azd, azure):
+    azure.store.write_refusals = [400]
+
+    code, err, _ = run_hook(fake_azd, stand_in_env(azure))
+
+    assert code == 1
+    assert len(writes(azure)) == 1
+    assert "failed: 400 from" in err
+
+
+def test_a_token_azd_cannot_issue_is_named_and_nothing_is_retried(fake_azd, azure):
+    aadsts = "ERROR: AADSTS700024: Client assertion is not within its valid time range."
+
+    code, err, azd_calls = run_hook(fake_azd, stand_in_env(azure), azd_failure=aadsts)
+
+    assert code == 1
+    assert aadsts in err
+    assert "azd auth login" in err
+    assert len(azd_calls) == 1
+    assert writes(azure) == []
+
+
+def test_without_azd_on_path_it_says_so(tmp_path, azure):
+    completed = subprocess.run(
+        [sys.executable, str(HOOK_PATH)],
+        env={"PATH": str(tmp_path), **stand_in_env(azure)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "the Azure Developer CLI (azd) is not on PATH" in completed.stderr
+
+
+def test_the_sentinel_key_can_be_renamed(fake_azd, azure):
+    code, err, _ = run_hook(fake_azd, {**stand_in_env(azure), "APP_CONFIG_SENTINEL_KEY": "chat:sentinel"})
     assert code == 0, err
-    assert _option(calls[-1], "--key") == "chat:sentinel"
+    assert writes(azure)[-1] == "chat%3Asentinel"
 
 
 @pytest.mark.parametrize(
@@ -158,19 +220,6 @@ def test_names_the_value_to_fix_and_writes_nothing(name, value, message):
     assert any(message in problem for problem in raised.value.problems), raised.value.problems
 
 
-def test_without_the_azure_cli_it_says_so(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, str(HOOK_PATH)],
-        env={"PATH": str(tmp_path), **AZD_ENV},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert completed.returncode == 1
-    assert "the Azure CLI (az) is not on PATH" in completed.stderr
-
-
 def test_reads_the_outputs_main_bicep_declares():
     outputs = parse_file(MAIN_BICEP)["outputs"]
     assert {"AZURE_APP_CONFIG_ENDPOINT", "APP_CONFIG_SETTINGS", "CONNECT_WIDGET_SECRET_URI"} <= set(outputs)
@@ -186,30 +235,56 @@ TWO_WIDGETS = {
 }
 
 
-def test_two_widgets_become_app_configuration_keys_and_key_vault_references(fake_az):
-    code, err, calls = run_hook(fake_az, {**AZD_ENV, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)})
+def test_two_widgets_become_app_configuration_keys_and_key_vault_references(fake_azd, azure):
+    env = stand_in_env(azure)
+    for secret in ("connect-widget-secret-sales", "connect-widget-secret-support-eu"):
+        azure.vault.secrets[secret] = "obviously-fake-" + secret
+
+    code, err, _ = run_hook(fake_azd, {**env, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)})
 
     assert code == 0, err
-    keys = [_option(call, "--key") for call in calls]
-    assert keys[-5:] == [
+    assert writes(azure)[-5:] == [
         "CONNECT_WIDGET_SECRET",
         "CONNECT_WIDGETS",
         "CONNECT_WIDGET_SECRET_SALES",
         "CONNECT_WIDGET_SECRET_SUPPORT_EU",
-        "connect-sso:sentinel",
+        "connect-sso%3Asentinel",
     ]
-    written = {_option(call, "--key"): call for call in calls}
-    widgets = written["CONNECT_WIDGETS"]
-    assert widgets[:3] == ["appconfig", "kv", "set"]
-    assert json.loads(_option(widgets, "--value")) == TWO_WIDGETS
+    assert json.loads(stored(azure, "CONNECT_WIDGETS").value) == TWO_WIDGETS
     for setting, secret in [
         ("CONNECT_WIDGET_SECRET_SALES", "connect-widget-secret-sales"),
         ("CONNECT_WIDGET_SECRET_SUPPORT_EU", "connect-widget-secret-support-eu"),
     ]:
-        reference = written[setting]
-        assert reference[:3] == ["appconfig", "kv", "set-keyvault"]
-        assert _option(reference, "--secret-identifier") == f"https://kv-abc123.vault.azure.net/secrets/{secret}"
-        assert "--value" not in reference, "a widget key is never a plain value in App Configuration"
+        reference = stored(azure, setting)
+        assert reference.content_type == KEY_VAULT_REFERENCE_CONTENT_TYPE, "a widget key is never a plain value"
+        assert json.loads(reference.value) == {"uri": azure.vault.secret_uri(secret)}
+
+
+def test_refuses_a_reference_to_a_widget_key_not_stored_yet_and_writes_nothing(fake_azd, azure):
+    """A reference to a missing secret fails the provider's whole load: every widget would be down (issue 22, 5)."""
+    env = stand_in_env(azure)
+    azure.vault.secrets["connect-widget-secret-sales"] = "obviously-fake-sales-key"
+
+    code, err, _ = run_hook(fake_azd, {**env, "CONNECT_WIDGETS": json.dumps(TWO_WIDGETS)})
+
+    assert code == 1
+    assert (
+        "CONNECT_WIDGET_SECRET_SUPPORT_EU: its Key Vault secret connect-widget-secret-support-eu does not exist" in err
+    )
+    assert "az keyvault secret set --vault-name localhost --name connect-widget-secret-support-eu" in err
+    assert "SALES" not in err.replace("CONNECT_WIDGETS", "")
+    assert writes(azure) == []
+
+
+def test_a_missing_default_widget_key_is_reported_but_does_not_stop_a_first_deployment(fake_azd, azure):
+    env = stand_in_env(azure)
+    del azure.vault.secrets["connect-widget-secret"]
+
+    code, err, _ = run_hook(fake_azd, env)
+
+    assert code == 0, err
+    assert "the widget key connect-widget-secret is not in the vault yet" in err
+    assert "CONNECT_WIDGET_SECRET" in {key for key, _ in azure.store.values}
 
 
 def test_the_references_written_for_two_widgets_are_ones_the_function_accepts_and_resolves_by_name():
@@ -250,17 +325,17 @@ def test_the_references_written_for_two_widgets_are_ones_the_function_accepts_an
         ),
     ],
 )
-def test_a_bad_connect_widgets_stops_the_hook_before_any_write(fake_az, widgets, expected):
-    code, err, calls = run_hook(fake_az, {**AZD_ENV, "CONNECT_WIDGETS": widgets})
+def test_a_bad_connect_widgets_stops_the_hook_before_any_write(fake_azd, azure, widgets, expected):
+    code, err, azd_calls = run_hook(fake_azd, {**stand_in_env(azure), "CONNECT_WIDGETS": widgets})
     assert code == 1
     assert expected in err
-    assert calls == []
+    assert (azd_calls, azure.store.requests) == ([], [])
 
 
 @pytest.mark.parametrize("name", ["CONNECT_WIDGET_SECRET_SALES", "CONNECT_WIDGETS"])
-def test_widget_settings_never_travel_in_the_deployment_output(fake_az, name):
+def test_widget_settings_never_travel_in_the_deployment_output(fake_azd, azure, name):
     settings = json.dumps({**SETTINGS, name: "x"})
-    code, err, calls = run_hook(fake_az, {**AZD_ENV, "APP_CONFIG_SETTINGS": settings})
+    code, err, azd_calls = run_hook(fake_azd, {**stand_in_env(azure), "APP_CONFIG_SETTINGS": settings})
     assert code == 1
     assert f"APP_CONFIG_SETTINGS must not hold {name}" in err
-    assert calls == []
+    assert (azd_calls, azure.store.requests) == ([], [])

@@ -218,6 +218,8 @@ def test_role_assignments_are_exactly_the_documented_ones():
         ("key-vault.bicep", frozenset({rules.KEY_VAULT_SECRETS_OFFICER}), "secretsOfficerPrincipalId", "vault"),
         ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_READER}), "functionPrincipalId", "store"),
         ("app-configuration.bicep", frozenset({rules.APP_CONFIGURATION_DATA_OWNER}), "deployerPrincipalId", "store"),
+        # secret names only (no value): the postprovision hook refuses a reference to a missing secret
+        ("key-vault.bicep", frozenset({rules.KEY_VAULT_READER}), "deployerPrincipalId", "vault"),
     }
 
 
@@ -255,7 +257,11 @@ def test_the_widget_key_officer_can_never_be_a_service_principal():
     main = parse_file(MAIN_BICEP)
     key_vault = modules(main)["keyVault"]
     assert key_vault.get("params.secretsOfficerPrincipalId") == "keyVaultSecretsOfficerId"
-    assert not references(key_vault.body, "deployerObjectId"), "the deployer must not be the widget key's officer"
+    assert not references(key_vault.get("params.secretsOfficerPrincipalId"), "deployerObjectId")
+    # The deployer gets Key Vault Reader only (secret names, never values), for the postprovision hook's check.
+    assert key_vault.get("params.deployerPrincipalId") == "deployerObjectId"
+    [reader] = [a for a in rules.role_assignments(vault) if a["principal"] == "deployerPrincipalId"]
+    assert reader["roles"] == [rules.KEY_VAULT_READER] or set(reader["roles"]) == {rules.KEY_VAULT_READER}
     assert main["parameters"]["keyVaultSecretsOfficerId"]["default"] == ""
 
 
@@ -323,15 +329,11 @@ def test_local_redirect_uris_default_to_none_and_only_development_registers_them
     assert not any("localhost" in value for value in strings_in(built_in)), "no local URI is built into the template"
 
 
-def test_purge_protection_and_retention_follow_the_environment_type():
+def test_only_purge_protection_follows_the_environment_type_and_retention_is_always_90_days():
+    """Key Vault's retention is immutable once set: a varying retention would make ENVIRONMENT_TYPE unchangeable."""
     key_vault = modules(parse_file(MAIN_BICEP))["keyVault"]
     assert key_vault.get("params.enablePurgeProtection") == "isProduction"
-    assert key_vault.get("params.softDeleteRetentionInDays") == {
-        "operator": {
-            "type": "conditional",
-            "operands": {"condition": "isProduction", "true_value": 90, "false_value": 7},
-        }
-    }
+    assert key_vault.get("params.softDeleteRetentionInDays") == 90
 
 
 def test_audit_logs_and_the_daily_cap_are_wired_to_the_workspace():
@@ -365,7 +367,8 @@ def test_every_azure_resource_is_tagged():
         for declaration in resources(parse_file(path)).values():
             if declaration.existing or declaration.type.startswith("Microsoft.Graph/"):
                 continue
-            if "location" in declaration.body:  # tracked (top-level) resources take tags; child resources do not
+            # Tracked (top-level) resources take tags; child resources (an App Configuration replica) do not.
+            if "location" in declaration.body and "parent" not in declaration.body:
                 assert declaration.get("tags"), f"{path.name}: {declaration.symbol} has no tags"
 
 

@@ -250,11 +250,39 @@ def test_the_pipeline_never_writes_app_registrations():
         }
 
 
-def test_the_azure_cli_is_signed_in_before_the_postprovision_hook_needs_it():
+def test_the_hooks_take_tokens_from_azd_and_the_azure_cli_is_never_signed_in_with_a_github_assertion():
+    """`az login --federated-token` keeps a GitHub assertion that expires after ~5 minutes (issue 22, item 2)."""
     runs = _deploy_runs()
-    login = next(index for index, run in enumerate(runs) if "az login --service-principal" in run)
-    assert "--federated-token" in runs[login] and "audience=api://AzureADTokenExchange" in runs[login]
+    text = "\n".join(runs)
+    assert "az login" not in text and "ACTIONS_ID_TOKEN_REQUEST" not in text
+    login = next(index for index, run in enumerate(runs) if "azd auth login" in run)
     assert login < next(index for index, run in enumerate(runs) if "azd up" in run)
+
+
+_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+?)@(\S+)(?:\s+#\s*(v\S+))?\s*$", re.MULTILINE)
+
+
+def _remote_actions() -> list[tuple[str, str, str, str]]:
+    """(workflow, action, ref, tag in the comment) of every `uses:` that is not a local workflow."""
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for action, ref, tag in _USES.findall(path.read_text(encoding="utf-8")):
+            if not action.startswith("./"):
+                found.append((path.name, action, ref, tag))
+    return found
+
+
+def test_every_action_is_pinned_by_commit_with_its_tag_beside_it():
+    actions = _remote_actions()
+    assert len(actions) >= 5
+    for workflow, action, ref, tag in actions:
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{workflow}: {action}@{ref} is not pinned by commit"
+        assert tag, f"{workflow}: {action} names no tag in a comment"
+
+
+def test_docs_only_pushes_do_not_deploy():
+    _, workflow = _deploy_workflow()
+    assert workflow[True]["push"]["paths-ignore"] == ["docs/**", "**/*.md"]
 
 
 def _node_major(version: str) -> int:
@@ -264,6 +292,9 @@ def _node_major(version: str) -> int:
 def test_workflows_use_a_maintained_node_lts():
     """Node 20 reaches end of life in April 2026; the actions themselves move to releases that run on Node 24."""
     minimum_action = {"actions/checkout": 5, "actions/setup-node": 5, "actions/setup-python": 6}
+    for workflow, action, _, tag in _remote_actions():
+        if action in minimum_action:
+            assert _node_major(tag) >= minimum_action[action], f"{workflow}: {action} {tag}"
     seen = 0
     for path in sorted(WORKFLOWS.glob("*.yml")):
         workflow = _load_yaml(path)
@@ -272,10 +303,7 @@ def test_workflows_use_a_maintained_node_lts():
                 assert _node_major(job["container"].split(":", 1)[1]) >= 22, path.name
                 seen += 1
             for step in job.get("steps", []):
-                action, _, version = step.get("uses", "").partition("@")
-                if action in minimum_action:
-                    assert _node_major(version) >= minimum_action[action], f"{path.name}: {step['uses']}"
-                if action == "actions/setup-node":
+                if step.get("uses", "").startswith("actions/setup-node@"):
                     assert _node_major(str(step["with"]["node-version"])) >= 22, path.name
                     seen += 1
     assert seen == 2

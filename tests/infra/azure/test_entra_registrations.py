@@ -123,9 +123,13 @@ def test_api_app_exposes_jwt_read_with_v2_tokens():
 
 def test_step_three_pre_authorizes_the_page_and_lists_it_as_a_known_client():
     authorization = _application(ENTRA_DIR / "api-app-authorization.bicep")
-    assert authorization.get("api.preAuthorizedApplications") == [
-        {"appId": "spaClientId", "delegatedPermissionIds": ["scopeId"]}
-    ]
+    pre_authorized = authorization.get("api.preAuthorizedApplications")
+    # The page and, when registered, the operator client (empty ids filtered out).
+    assert pre_authorized["loop_type"]["detail"]["array_name"] == "preAuthorizedClientIds"
+    assert pre_authorized["config"] == {"appId": "clientId", "delegatedPermissionIds": ["scopeId"]}
+    parsed = parse_file(ENTRA_DIR / "api-app-authorization.bicep")
+    ids = parsed["variables"]["preAuthorizedClientIds"]["value"]["function"]["parameters"]["input_array"]
+    assert ids == ["spaClientId", "operatorClientId"]
     # Multi-tenant: consent to the page's app in another tenant provisions the API there too (AADSTS650052).
     assert authorization.get("api.knownClientApplications") == ["spaClientId"]
     assert authorization.get("api.oauth2PermissionScopes") is None
@@ -186,8 +190,12 @@ def test_existing_client_ids_skip_every_graph_module():
     main = parse_file(MAIN_BICEP)
     variables = main["variables"]
     graph_modules = {symbol: module for symbol, module in modules(main).items() if "/entra/" in module.type}
-    assert set(graph_modules) == {"spaApp", "apiAppReservation", "apiApp", "apiAppAuthorization"}
+    assert set(graph_modules) == {"spaApp", "apiAppReservation", "apiApp", "apiAppAuthorization", "operatorApp"}
     assert graph_modules["spaApp"].condition == "createSpaApp"
+    assert graph_modules["operatorApp"].condition == "createOperatorClient"
+    assert variables["createOperatorClient"]["value"] == {
+        "operator": {"type": "and", "operands": {"operand_1": "operatorClient", "operand_2": "createApiApp"}}
+    }
     for symbol in ("apiAppReservation", "apiApp", "apiAppAuthorization"):
         assert graph_modules[symbol].condition == "createApiApp", symbol
     for flag, parameter in (("createSpaApp", "existingSpaClientId"), ("createApiApp", "existingApiClientId")):
@@ -206,7 +214,7 @@ def test_existing_client_ids_skip_every_graph_module():
 def test_conditional_module_outputs_are_read_with_safe_dereference():
     """`<module>.outputs` of a conditional module is BCP318 ("may be null"); `.?outputs` is the documented form."""
     conditional = [symbol for symbol, module in modules(parse_file(MAIN_BICEP)).items() if module.condition]
-    assert len(conditional) == 4
+    assert len(conditional) == 5
     text = MAIN_BICEP.read_text(encoding="utf-8")
     for symbol in conditional:
         assert not re.search(rf"\b{symbol}\.outputs\b", text), f"{symbol}.outputs: use {symbol}.?outputs"

@@ -161,7 +161,13 @@ def test_parameters_file_maps_every_optional_setting_from_the_azd_environment():
 def test_derived_settings_match_what_the_deployment_creates():
     derived, _ = _main_settings()
     assert derived["ENTRA_API_CLIENT_ID"] == "apiClientId"
-    assert derived["ALLOWED_CLIENT_APP_IDS"] == "spaClientId"
+    # The page's client, plus the operator client only when operatorClient registered one (empty ids dropped).
+    allowed = derived["ALLOWED_CLIENT_APP_IDS"]["function"]
+    assert allowed["type"] == "join" and allowed["parameters"]["delimiter"] == ","
+    assert allowed["parameters"]["input_array"]["function"]["parameters"]["input_array"] == [
+        "spaClientId",
+        "operatorClientId",
+    ]
     assert derived["CONNECT_WIDGET_ID"] == "connectWidgetId"
     assert derived["REQUIRED_SCOPES"] == "apiScopeName"
     assert parse_file(MAIN_BICEP)["variables"]["apiScopeName"]["value"] == "JWT.Read"

@@ -36,8 +36,16 @@ _DIMENSION = re.compile(r"customDimensions(?:\.([A-Za-z_]+)|\[\"([^\"]+)\"\])")
 _TABLE = re.compile(r"^(?:let \w+ = )?([A-Za-z]+)\s*$", re.M)
 
 
+# Queries over the Log Analytics workspace itself (its own operation log), not over the function's telemetry.
+WORKSPACE_QUERIES = {"alert-workspace-over-quota.kql"}
+
+
 def kql_texts() -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in sorted(QUERIES.glob("*.kql"))}
+
+
+def function_kql_texts() -> dict[str, str]:
+    return {name: text for name, text in kql_texts().items() if name not in WORKSPACE_QUERIES}
 
 
 def unknown_names(text: str) -> set[str]:
@@ -129,12 +137,23 @@ def test_the_availability_test_gets_the_health_endpoint_and_matches_its_real_rea
     ready = Readiness(checks={"configuration": "ok", "signingKeys": "ok"})
     assert match in ready.body
     assert match not in Readiness(("signing_keys_unavailable",), 6).body
-    assert len(test.get("properties.Locations")) >= 5  # Microsoft's recommendation for alerting on 2 failures
+    # Microsoft recommends 5 locations for alerting on 2 failures; development environments take 2 (cheaper).
+    locations = parse_file(ALERTS)["variables"]["availabilityLocations"]["value"]["function"]["parameters"]
+    assert len(locations["original_value"]) == 5
+    assert locations["number_to_take"] == "availabilityLocationCount"
+    assert json.dumps(modules(parse_file(MAIN_BICEP))["alerts"].get("params.availabilityLocationCount")) == json.dumps(
+        {
+            "operator": {
+                "type": "conditional",
+                "operands": {"condition": "isProduction", "true_value": 5, "false_value": 2},
+            }
+        }
+    )
 
 
-@pytest.mark.parametrize("name", sorted(kql_texts()))
+@pytest.mark.parametrize("name", sorted(function_kql_texts()))
 def test_every_query_names_only_metrics_spans_attributes_and_tables_the_function_emits(name):
-    text = kql_texts()[name]
+    text = function_kql_texts()[name]
     assert _NAME.search(text), f"{name} names none of the function's metrics or spans"
     assert unknown_names(text) == set(), name
     dimensions = {a or b for a, b in _DIMENSION.findall(text)}
@@ -187,3 +206,37 @@ def test_the_function_app_turns_the_workers_opentelemetry_on():
     pins = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8")
     assert re.search(r"^azure-monitor-opentelemetry==\d", pins, re.M)
     assert re.search(r"^opentelemetry-api==\d", pins, re.M)
+
+
+def test_the_daily_cap_cannot_blind_the_alerts_silently():
+    """Issue 22, item 10: an alert on the workspace's over-quota event, and a 401 surge that never auto-resolves."""
+    parsed = parse_file(ALERTS)
+    over_quota = resources(parsed)["workspaceOverQuota"]
+    assert over_quota.type == "Microsoft.Insights/scheduledQueryRules"
+    assert references(over_quota.get("properties.scopes"), "logAnalyticsWorkspaceId")
+    assert over_quota.get("properties.autoMitigate") is False
+    assert references(over_quota.get("properties.actions.actionGroups"), "actionGroup")
+    query = kql_texts()["alert-workspace-over-quota.kql"]
+    assert "_LogOperation" in query and 'Detail contains "OverQuota"' in query
+    assert "#log-analytics-daily-cap-reached" in over_quota.get("properties.description")
+    assert "log-analytics-daily-cap-reached" in runbook_anchors()
+    assert "logAnalyticsWorkspaceId" in json.dumps(modules(parse_file(MAIN_BICEP))["alerts"].get("params"))
+    surge = alert_definitions()["unauthorized-surge"]
+    assert surge["autoMitigate"] is False
+    rules = resources(parsed)["logAlerts"]
+    assert "autoMitigate" in json.dumps(rules.get("properties.autoMitigate"))
+
+
+@pytest.mark.parametrize("name", ["alert-slow-contact-tokens.kql", "workbook-duration.kql"])
+def test_duration_percentiles_weigh_sampled_spans_by_item_count(name):
+    code = "\n".join(line for line in kql_texts()[name].splitlines() if not line.startswith("//"))
+    assert "percentile(" not in code and "count()" not in code
+    assert "percentilew(duration, itemCount," in code
+
+
+def test_audit_logs_are_kept_longer_than_30_days():
+    monitoring = parse_file(MODULES_DIR / "monitoring.bicep")
+    table = resources(monitoring)["auditTable"]
+    assert table.get("name") == "AzureDiagnostics"
+    assert table.get("properties.retentionInDays") == "auditRetentionInDays"
+    assert monitoring["parameters"]["auditRetentionInDays"]["default"] > 30

@@ -20,6 +20,11 @@ param scopeId string
 @description('Client id of the page\'s SPA app registration.')
 param spaClientId string
 
+@description('Client id of the optional operator client (operator-app.bicep); empty: none.')
+param operatorClientId string = ''
+
+var preAuthorizedClientIds = filter([ spaClientId, operatorClientId ], id => !empty(id))
+
 resource apiApplication 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: uniqueName
   displayName: displayName
@@ -29,14 +34,12 @@ resource apiApplication 'Microsoft.Graph/applications@v1.0' = {
     knownClientApplications: [
       spaClientId
     ]
-    preAuthorizedApplications: [
-      {
-        appId: spaClientId
-        delegatedPermissionIds: [
-          scopeId
-        ]
-      }
-    ]
+    preAuthorizedApplications: [for clientId in preAuthorizedClientIds: {
+      appId: clientId
+      delegatedPermissionIds: [
+        scopeId
+      ]
+    }]
   }
 }
 
