@@ -8,8 +8,10 @@ loopback and every DNS query, from any process the command starts (Python, Node,
 The in-process guard (tests/loopback_guard.py) sees only the pytest process; this sees every process, at the
 system-call level: `connect` and `sendto`/`sendmsg`/`sendmmsg` (with their addresses), and the DNS questions in
 the packets sent. Loopback is 127.0.0.0/8 and ::1; a DNS query is reported wherever it goes (a local caching
-resolver on 127.0.0.53 asks the network in turn). Exit status: 1 when anything left loopback or a name was looked
-up, else the command's own. Needs strace: `apt-get install strace` (Debian/Ubuntu).
+resolver on 127.0.0.53 asks the network in turn). A `connect` of a UDP socket sends nothing (the kernel only picks
+a route: Chromium probes IPv6 reachability that way, towards 2001:4860:4860::8888): such probes are listed apart,
+and count as leaving loopback only when something is then sent to that address. Exit status: 1 when anything left
+loopback or a name was looked up, else the command's own. Needs strace: `apt-get install strace` (Debian/Ubuntu).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ _HEX_STRING = re.compile(r'"((?:\\x[0-9a-f]{2})*)"')
 _INET = re.compile(r'sa_family=AF_INET, sin_port=htons\((?P<port>\d+)\), sin_addr=inet_addr\("(?P<host>[^"]*)"\)')
 _INET6 = re.compile(r'sa_family=AF_INET6, sin6_port=htons\((?P<port>\d+)\).*?inet_pton\(AF_INET6, "(?P<host>[^"]*)"')
 _CHILD = re.compile(r"= (\d+)$")
+_UDP_SOCKET = re.compile(r"^connect\(\d+<UDP(v6)?:")
 DNS_PORT = 53
 
 
@@ -80,10 +83,17 @@ class TraceReport:
     outside: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (host, port, program)
     dns_queries: Counter[tuple[str, str]] = field(default_factory=Counter)  # (name, program)
     dns_servers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (host, program) sent to on port 53
+    route_probes: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # UDP connects: no packet sent
+    sent_to: set[str] = field(default_factory=set)  # every address a sendto/sendmsg/sendmmsg named
+
+    @property
+    def probes_sent_to(self) -> list[tuple[str, str, str]]:
+        """Route probes to an address that something was later sent to: those did leave loopback."""
+        return [probe for probe in self.route_probes if probe[0] in self.sent_to]
 
     @property
     def clean(self) -> bool:
-        return not (self.outside or self.dns_queries or self.dns_servers)
+        return not (self.outside or self.dns_queries or self.dns_servers or self.probes_sent_to)
 
     def program(self, pid: str) -> str:
         return self.programs.get(pid, f"pid {pid}")
@@ -118,10 +128,14 @@ class TraceReport:
         for pattern in (_INET, _INET6):
             for address in pattern.finditer(rest):
                 host, port = _text(address["host"]), address["port"]
+                if call != "connect":
+                    self.sent_to.add(host)
                 if int(port) == DNS_PORT:
                     self.dns_servers[(host, program)] += 1
                 elif is_loopback(host):
                     self.loopback_connects += call == "connect"
+                elif _UDP_SOCKET.match(rest):
+                    self.route_probes[(host, port, program)] += 1
                 else:
                     self.outside[(host, port, program)] += 1
         if call != "connect":
@@ -135,6 +149,10 @@ class TraceReport:
         lines.append(f"connects or sends outside loopback: {sum(self.outside.values()) or 'none'}")
         lines += [f"  {host} port {port} from {program} ({count}x)" for (host, port, program), count in
                   sorted(self.outside.items())]  # fmt: skip
+        lines.append(f"UDP route probes (connect only, no packet): {sum(self.route_probes.values()) or 'none'}")
+        lines += [f"  {host} port {port} from {program} ({count}x)" for (host, port, program), count in
+                  sorted(self.route_probes.items())]  # fmt: skip
+        lines.append(f"  of which something was then sent to: {len(self.probes_sent_to) or 'none'}")
         lines.append(f"connects or sends to a DNS server (port 53): {sum(self.dns_servers.values()) or 'none'}")
         lines += [f"  {host} from {program} ({count}x)" for (host, program), count in sorted(self.dns_servers.items())]
         lines.append(f"DNS queries: {sum(self.dns_queries.values()) or 'none'}")
@@ -145,7 +163,7 @@ class TraceReport:
 
 def strace_command(command: list[str], trace_file: Path) -> list[str]:
     return [
-        "strace", "-f", "-qq", "--seccomp-bpf", "-e", "signal=none", "-e", f"trace={TRACED_CALLS}",
+        "strace", "-f", "-qq", "-yy", "--seccomp-bpf", "-e", "signal=none", "-e", f"trace={TRACED_CALLS}",
         "-xx", "-s", "512", "-o", str(trace_file), *command,
     ]  # fmt: skip
 
