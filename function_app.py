@@ -16,7 +16,7 @@ import azure.functions as func
 
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
 from shared.errors import ContactTokenError
-from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval
+from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval, log_sampled
 from shared.routes import CONTACT_TOKEN_ROUTE, HEALTH_ROUTE
 
 ROUTE = CONTACT_TOKEN_ROUTE
@@ -144,13 +144,15 @@ def _problem_response(error: ContactTokenError, invocation_id: str) -> func.Http
     else:
         # The metrics count every refusal; the log keeps one example per code a minute (a flood must not fill the
         # Log Analytics daily cap and blind the alerts) and every one at Debug.
-        allowed, held_back = _refusal_log.allow((error.status, error.code))
-        if allowed:
-            _log.info(
-                "refused with %d %s: %s (%d more since the last)", error.status, error.code, error.log_detail, held_back
-            )
-        else:
-            _log.debug("refused with %d %s: %s", error.status, error.code, error.log_detail)
+        log_sampled(
+            _log,
+            _refusal_log,
+            (error.status, error.code),
+            "refused with %d %s: %s",
+            error.status,
+            error.code,
+            error.log_detail,
+        )
     return func.HttpResponse(
         json.dumps(problem),
         status_code=error.status,

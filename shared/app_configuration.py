@@ -1,8 +1,15 @@
 """Our settings from Azure App Configuration, through Microsoft's provider (`azure-appconfiguration-provider`).
 
-The provider loads the settings of one label, resolves Key Vault references with the same credential, re-reads
-the secrets every `APP_CONFIG_SECRET_REFRESH_SECONDS`, discovers replicas and fails over to them, and on
-`refresh()` checks the sentinel key with one conditional request, reloading everything only when it changed.
+The provider loads the settings of one label, re-reads the secrets every `APP_CONFIG_SECRET_REFRESH_SECONDS`,
+discovers replicas and fails over to them, and on `refresh()` checks the sentinel key with one conditional request,
+reloading everything only when it changed. Two things provider 2.5.0 does not do, done here:
+- a sentinel change re-reads the Key Vault references too (the provider's reload takes secrets from its cache, so a
+  bump is followed by a full load through a new provider): "bump the sentinel" rotates a widget key everywhere
+  within one refresh interval;
+- one widget's key that Key Vault refuses (missing, 404; not readable, 403) does not fail the whole load: references
+  are resolved here (`secret_resolver`, the same credential) and such a key of a `CONNECT_WIDGETS` widget reads as
+  empty, so that widget alone answers 503 `widget_unavailable`. Any other failure still fails the load (the last
+  good values keep serving).
 `refresh()` runs in the caller's thread: shared/configuration.py calls it from its background refresh, never on
 a request's path, at most once per `APP_CONFIG_REFRESH_SECONDS` (so the provider's own interval is its minimum,
 1 s, and our refresh decides).
@@ -14,6 +21,7 @@ nothing touches the network at import: the first load runs in the start-up warm-
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +30,7 @@ from urllib.parse import urlsplit
 from shared.catalogue import ENVIRONMENT_ONLY_SETTING_NAMES, default_of
 from shared.setting_reader import SettingProblem, SettingReader
 from shared.urls import app_config_endpoint_problem
-from shared.widget import WIDGET_SECRET_PREFIX
+from shared.widget import WIDGET_SECRET_PREFIX, is_widget_secret_setting
 
 MAX_APP_CONFIG_REFRESH_SECONDS = 3600
 MAX_APP_CONFIG_SECRET_REFRESH_SECONDS = 86400
@@ -40,6 +48,9 @@ STARTUP_TIMEOUT_SECONDS = 5
 # azure-core's defaults are 300 s each: a black-holed store would hold the background refresh for minutes.
 CLIENT_TIMEOUTS = {"connection_timeout": 5, "read_timeout": 10}
 NO_LABEL = "\0"  # App Configuration's "no label" in filters
+# Key Vault's answers that mean "this reference cannot be resolved" rather than "Key Vault is unreachable".
+UNRESOLVABLE_REFERENCE_STATUSES = (403, 404)
+_log = logging.getLogger(__name__)
 
 
 class AppConfigurationError(Exception):
@@ -118,6 +129,15 @@ def parse_key_vault_reference(
         uri = json.loads(value)["uri"]
     except (ValueError, KeyError, TypeError) as error:
         raise AppConfigurationError(f"{key}: the Key Vault reference has no 'uri'") from error
+    return parse_secret_uri(key, uri, host_suffixes)
+
+
+def parse_secret_uri(
+    key: str, uri: object, host_suffixes: Iterable[str] = KEY_VAULT_HOST_SUFFIXES
+) -> tuple[str, str, str | None]:
+    """(vault URL, secret name, version or None) of a Key Vault secret URI; see parse_key_vault_reference."""
+    if not isinstance(uri, str):
+        raise AppConfigurationError(f"{key}: the Key Vault reference has no 'uri'")
     parts = urlsplit(uri)
     host = parts.hostname or ""
     segments = [segment for segment in parts.path.split("/") if segment]
@@ -129,14 +149,27 @@ def parse_key_vault_reference(
     return f"https://{parts.netloc}", segments[1], version
 
 
+class _Unresolved:
+    """What the secret resolver gives the provider for a widget key Key Vault refuses: truthy (the provider caches
+    only truthy values, and re-asks at the next secret refresh or load), never a string a key could equal."""
+
+    def __repr__(self) -> str:
+        return "<unresolved Key Vault reference>"
+
+
+UNRESOLVED = _Unresolved()
+
+
 class AppConfigurationStore:
     """Calling it returns the current values of `names` (and of keys starting with `name_prefixes`): the first
     call loads, later calls refresh; it raises AppConfigurationError when the store
-    or Key Vault cannot be read (the caller keeps its last good values).
+    or Key Vault cannot be read (the caller keeps its last good values). A widget key whose reference Key Vault
+    refuses is returned as "" (unset), so that widget alone is unavailable.
 
     `credential` (default DefaultAzureCredential: the managed identity in Azure), `client_options` (extra keyword
     arguments for the App Configuration client, e.g. `connection_verify`) and `keyvault_client_configs` (per
-    vault URL, the provider's own option) are what tests change to reach their loopback stand-ins."""
+    vault URL, extra keyword arguments for the Key Vault client) are what tests change to reach their loopback
+    stand-ins."""
 
     def __init__(
         self,
@@ -155,10 +188,15 @@ class AppConfigurationStore:
         self._name_prefixes = tuple(name_prefixes)
         self._credential = credential
         self._client_options = dict(client_options or {})
-        self._keyvault_client_configs = {url: dict(config) for url, config in (keyvault_client_configs or {}).items()}
+        self._keyvault_client_configs = {
+            url.rstrip("/"): dict(config) for url, config in (keyvault_client_configs or {}).items()
+        }
         self._key_vault_host_suffixes = tuple(key_vault_host_suffixes)
         self._provider: Any = None
         self._reload = True
+        self._sentinel_changed = False
+        self._secret_clients: dict[str, Any] = {}
+        self._reference_keys: dict[str, set[str]] = {}  # secret URI -> the keys that reference it
 
     def __call__(self) -> dict[str, str]:
         try:
@@ -166,7 +204,12 @@ class AppConfigurationStore:
                 self._replace_provider(self._load())
                 self._reload = False
             else:
+                self._sentinel_changed = False
                 self._provider.refresh()
+                if self._sentinel_changed:
+                    # The provider reloaded the settings but took every secret from its cache: a full load reads
+                    # the Key Vault references again, so a bump rotates a key within one refresh interval.
+                    self._replace_provider(self._load())
         except Exception as error:
             # After any failed refresh the next attempt is a full load through a new provider: provider 2.5.0
             # empties its secret cache when a secret refresh fails and then never re-reads those secrets.
@@ -181,6 +224,8 @@ class AppConfigurationStore:
     def close(self) -> None:
         if self._provider is not None:
             self._provider.close()
+        for client in self._secret_clients.values():
+            client.close()
 
     def _values(self) -> dict[str, str]:
         values: dict[str, str] = {}
@@ -188,6 +233,9 @@ class AppConfigurationStore:
             if (key in self._names or (self._name_prefixes and key.startswith(self._name_prefixes))) and (
                 value is not None
             ):
+                if value is UNRESOLVED:
+                    values[key] = ""  # unset, and it replaces the environment's value: that widget is unavailable
+                    continue
                 # The provider parses JSON content types into objects; our settings parser wants the text.
                 values[key] = value if isinstance(value, str) else json.dumps(value)
         return values
@@ -202,27 +250,68 @@ class AppConfigurationStore:
 
         credential = self._credential or self._default_credential()
         label = self.options.label or NO_LABEL
+        self._reference_keys = {}
         return load(
             self.options.endpoint,
             credential,
             selects=[SettingSelector(key_filter="*", label_filter=label)],
             refresh_on=[WatchKey(self.options.sentinel_key, label)],
             refresh_interval=1,  # our background refresh paces the calls; the provider must not skip one
-            keyvault_credential=credential,
-            # The provider pops `credential` from these: give it a fresh copy per load.
-            keyvault_client_configs={url: dict(config) for url, config in self._keyvault_client_configs.items()},
+            # No keyvault_credential: every reference goes to _resolve_secret (the provider would fail the whole
+            # load on one missing secret). The provider still caches and re-reads them every secret interval.
+            secret_resolver=self._resolve_secret,
             secret_refresh_interval=self.options.secret_refresh_seconds,
+            on_refresh_success=self._on_sentinel_change,
             replica_discovery_enabled=True,
             startup_timeout=STARTUP_TIMEOUT_SECONDS,
             configuration_mapper=self._check_reference,
             **{**CLIENT_TIMEOUTS, **self._client_options},
         )
 
+    def _on_sentinel_change(self) -> None:
+        # Called by the provider only when a refresh found the watched key changed and reloaded the settings.
+        self._sentinel_changed = True
+
     def _check_reference(self, setting: Any) -> None:
-        """Refuses a Key Vault reference that does not name a secret on a Key Vault host, before it is followed."""
+        """Refuses a Key Vault reference that does not name a secret on a Key Vault host, before it is followed,
+        and notes which key references which secret."""
         content_type = (setting.content_type or "").split(";")[0].strip().lower()
         if content_type == KEY_VAULT_REFERENCE_CONTENT_TYPE:
             parse_key_vault_reference(setting.key, setting.value or "", self._key_vault_host_suffixes)
+            self._reference_keys.setdefault(getattr(setting, "secret_id", None) or "", set()).add(setting.key)
+
+    def _resolve_secret(self, uri: str) -> Any:
+        """A reference's secret, read with the store's credential. Key Vault refusing a widget key (403, 404) gives
+        UNRESOLVED; anything else raises, so the load or refresh fails as a whole and the last good values stay."""
+        from azure.core.exceptions import HttpResponseError
+
+        keys = sorted(self._reference_keys.get(uri, ())) or ["a Key Vault reference"]
+        vault_url, name, version = parse_secret_uri(keys[0], uri, self._key_vault_host_suffixes)
+        try:
+            return self._secret_client(vault_url).get_secret(name, version=version).value
+        except HttpResponseError as error:
+            if error.status_code not in UNRESOLVABLE_REFERENCE_STATUSES or not all(map(is_widget_secret_setting, keys)):
+                raise
+            # Names only: the setting and the secret's name, never a value.
+            _log.warning(
+                "%s: Key Vault answered %s for secret %s; the widgets using it answer 503 widget_unavailable "
+                "until it can be read (store it, then bump the sentinel)",
+                ", ".join(keys),
+                error.status_code,
+                name,
+            )
+            return UNRESOLVED
+
+    def _secret_client(self, vault_url: str) -> Any:
+        client = self._secret_clients.get(vault_url)
+        if client is None:
+            from azure.keyvault.secrets import SecretClient
+
+            config = dict(self._keyvault_client_configs.get(vault_url, {}))
+            credential = config.pop("credential", None) or self._credential or self._default_credential()
+            client = SecretClient(vault_url=vault_url, credential=credential, **config)
+            self._secret_clients[vault_url] = client
+        return client
 
     def _default_credential(self) -> Any:
         from azure.identity import DefaultAzureCredential

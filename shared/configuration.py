@@ -82,6 +82,8 @@ class ConfigurationProvider:
         except ConfigurationError as error:
             parsed = error
         self._parsed = (sources, parsed)
+        if isinstance(parsed, Settings):
+            _report_unavailable_widgets(parsed)
         return parsed
 
     def join_background(self, timeout: float = 10.0) -> None:
@@ -112,3 +114,15 @@ class ConfigurationProvider:
         if (moment, str(error)) not in self._reported:
             self._reported.add((moment, str(error)))
             _log.error("configuration error (%s): %s", moment, error)
+
+
+def _report_unavailable_widgets(settings: Settings) -> None:
+    """Once per parse of changed settings: each widget that answers 503 widget_unavailable, by id and setting."""
+    for widget in settings.unavailable_widgets:
+        _log.warning(
+            "widget %s is unavailable (503 widget_unavailable) while the others serve: its key setting %s is unset "
+            "or empty (in App Configuration: its Key Vault reference cannot be resolved; store the secret, then "
+            "bump the sentinel)",
+            widget.widget_id,
+            widget.secret_setting,
+        )

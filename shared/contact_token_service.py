@@ -11,14 +11,20 @@ from dataclasses import dataclass
 
 from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE, require_auth_context
 from shared.claims import map_claims
-from shared.configuration import ConfigurationProvider, StoreLoaderFactory, sdk_store_loader
+from shared.configuration import (
+    APP_CONFIG_REFRESH_SECONDS,
+    ConfigurationProvider,
+    StoreLoaderFactory,
+    sdk_store_loader,
+)
 from shared.contact_token import mint_contact_token
 from shared.entra import TokenVerification, bearer_token
-from shared.errors import ContactTokenError, UnknownWidget
+from shared.errors import ContactTokenError, ServiceUnavailable, UnknownWidget
 from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
 from shared.telemetry import measured_contact_token_request
+from shared.widget import Widget
 
 _log = logging.getLogger(__name__)
 
@@ -38,6 +44,17 @@ def shown_claims(claims: Mapping[str, object]) -> str:
         return json.dumps(claims, sort_keys=True, default=str)
     except (RecursionError, ValueError):
         return f"(not shown: nested too deeply; claim names {', '.join(sorted(claims))})"
+
+
+def widget_unavailable(widget: Widget) -> ServiceUnavailable:
+    # The widget id is public; the setting is named, its value never.
+    return ServiceUnavailable(
+        "this widget's security key cannot be read right now; the service's log names the setting to fix",
+        code="widget_unavailable",
+        retry_after_seconds=int(APP_CONFIG_REFRESH_SECONDS),
+        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty "
+        "(in App Configuration: its Key Vault reference cannot be resolved)",
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,8 @@ class ContactTokenService:
         if widget is None:
             raise unknown_widget(widget_id or "")
         require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted
+        if not widget.available:
+            raise widget_unavailable(widget)
         mapped = map_claims(claims, widget.attribute_rules)
         if widget.required_auth_context is not None:
             # Set last, so no claim mapping can stand in for the context the function checked.

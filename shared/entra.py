@@ -26,6 +26,7 @@ from shared.errors import InsufficientScope, InvalidToken, MissingToken
 from shared.guids import is_guid
 from shared.http_json import JsonFetcher
 from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, read_header
+from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval, log_sampled
 from shared.openid import OpenIdProvider, ProviderMetadata, UnusableSigningKey
 from shared.settings import EntraPolicy
 
@@ -43,6 +44,8 @@ TENANT_PLACEHOLDER = "{tenantid}"
 # The same characters as str.isspace, found in C: a per-character generator cost ~40 us on a 1 KB token.
 _WHITESPACE = re.compile(r"\s")
 _log = logging.getLogger(__name__)
+# Sampled like function_app's refusals: a flood of foreign tokens must not fill the Log Analytics daily cap.
+_refusal_log = OncePerInterval(REFUSAL_LOG_INTERVAL_SECONDS)
 
 Claims = dict[str, Any]
 
@@ -208,14 +211,16 @@ class AccessTokenVerifier:
         if tenant is None or not is_guid(tenant):
             raise _invalid_claim("the token has no tenant id (tid)")
         if tenant.lower() not in self._policy.allowed_tenant_ids:
-            _log.info("refused a token from tenant %s: not in the allowed tenants", tenant)
+            log_sampled(
+                _log, _refusal_log, "tenant", "refused a token from tenant %s: not in the allowed tenants", tenant
+            )
             raise InvalidToken("the token's tenant is not allowed", code="tenant_not_allowed")
         return tenant
 
     def _check_issuer(self, claims: Claims, metadata: ProviderMetadata, tenant: str) -> None:
         issuer = _string_claim(claims, "iss")
         if issuer is None or issuer not in accepted_issuers(metadata.issuer, tenant):
-            _log.info("refused a token with issuer %.200r", issuer)
+            log_sampled(_log, _refusal_log, "issuer", "refused a token with issuer %.200r", issuer)
             raise InvalidToken("the token was not issued by the configured authority", code="invalid_issuer")
 
     def _check_audience(self, claims: Claims) -> None:
@@ -224,7 +229,7 @@ class AccessTokenVerifier:
             # Entra issues exactly one audience; a list is someone else's token shape.
             raise InvalidToken("the token must name exactly one audience", code="invalid_audience")
         if audience not in self._policy.audiences:
-            _log.info("refused a token for audience %.200r", audience)
+            log_sampled(_log, _refusal_log, "audience", "refused a token for audience %.200r", audience)
             raise InvalidToken("the token is not for this API", code="invalid_audience")
 
     def _check_delegated_scope(self, claims: Claims) -> None:

@@ -103,13 +103,14 @@ class InsufficientScope(ContactTokenError):
 
 
 class ServiceUnavailable(ContactTokenError):
-    """503: signing keys or configuration cannot be loaded and nothing usable is cached."""
+    """503: signing keys or configuration cannot be loaded and nothing usable is cached, or one widget's key cannot
+    be read (widget_unavailable)."""
 
     status = 503
     title = "Service temporarily unavailable"
 
-    def __init__(self, detail: str, *, code: str, retry_after_seconds: int = 30) -> None:
-        super().__init__(detail, code=code)
+    def __init__(self, detail: str, *, code: str, retry_after_seconds: int = 30, log_detail: str | None = None) -> None:
+        super().__init__(detail, code=code, log_detail=log_detail)
         self.retry_after_seconds = retry_after_seconds
 
     def headers(self) -> dict[str, str]:

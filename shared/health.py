@@ -1,8 +1,9 @@
-"""Readiness for GET /api/health: is the configuration valid and are the signing keys loaded?
+"""Readiness for GET /api/health: is the configuration valid, are the signing keys loaded, can every widget sign?
 
 It asks exactly what a contact-token request would ask (the configuration in force, the key set), so it may
 trigger the same first load a request would and never more: once warm, a health call makes no network call.
-The answer names reasons by error code only: no setting value, no widget id, no secret.
+The answer names reasons by error code only: no setting value, no secret. Only a degraded answer names widget
+ids (public: they are in the pages' snippets): 200 "degraded", because the instance serves every other widget.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from shared.openid import signing_keys_unavailable
 from shared.settings import Settings
 
 READY = "ready"
+DEGRADED = "degraded"
 NOT_READY = "unavailable"
+WIDGET_UNAVAILABLE = "widget_unavailable"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Readiness:
     reasons: tuple[str, ...] = ()
     retry_after_seconds: int = 0
     checks: dict[str, str] = field(default_factory=dict)
+    unavailable_widgets: tuple[str, ...] = ()  # ids of widgets that answer 503 widget_unavailable
 
     @property
     def ready(self) -> bool:
@@ -39,9 +43,14 @@ class Readiness:
 
     @property
     def body(self) -> str:
-        document: dict[str, object] = {"status": READY if self.ready else NOT_READY, "checks": self.checks}
         if not self.ready:
-            document["reasons"] = list(self.reasons)
+            document: dict[str, object] = {"status": NOT_READY, "checks": self.checks, "reasons": list(self.reasons)}
+        elif self.unavailable_widgets:
+            checks = {**self.checks, "widgets": WIDGET_UNAVAILABLE}
+            document = {"status": DEGRADED, "checks": checks, "reasons": [WIDGET_UNAVAILABLE]}
+            document["unavailableWidgets"] = list(self.unavailable_widgets)
+        else:
+            document = {"status": READY, "checks": self.checks}
         return json.dumps(document)
 
 
@@ -60,4 +69,5 @@ def readiness(current_settings: Callable[[], Settings], keys_loaded: Callable[[S
             unavailable.retry_after_seconds,
             {"configuration": "ok", "signingKeys": unavailable.code},
         )
-    return Readiness(checks={"configuration": "ok", "signingKeys": "ok"})
+    widget_ids = tuple(widget.widget_id for widget in settings.unavailable_widgets)
+    return Readiness(checks={"configuration": "ok", "signingKeys": "ok"}, unavailable_widgets=widget_ids)

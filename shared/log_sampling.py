@@ -7,6 +7,7 @@ minute, not a million (a cap reached stops all telemetry, alerts included).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -33,3 +34,12 @@ class OncePerInterval:
                 return False, 0
             self._last[kind] = now
             return True, self._held.pop(kind, 0)
+
+
+def log_sampled(logger: logging.Logger, limit: OncePerInterval, kind: Hashable, message: str, *args: object) -> None:
+    """`message` at Info when `limit` allows `kind` (with the number held back since), otherwise at Debug."""
+    allowed, held_back = limit.allow(kind)
+    if allowed:
+        logger.info(message + " (%d more since the last)", *args, held_back)
+    else:
+        logger.debug(message, *args)

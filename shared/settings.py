@@ -54,6 +54,11 @@ class Settings:
         """The default widget (CONNECT_WIDGET_ID / CONNECT_WIDGET_SECRET)."""
         return self.widgets[self.default_widget_id.lower()]
 
+    @property
+    def unavailable_widgets(self) -> tuple[Widget, ...]:
+        """The CONNECT_WIDGETS widgets whose key cannot be read (each answers 503 widget_unavailable), by id."""
+        return tuple(sorted((w for w in self.widgets.values() if not w.available), key=lambda w: w.widget_id))
+
     def widget_for(self, widget_id: str | None) -> Widget | None:
         """The widget a request names (None, empty or the default id: the default); None when it is not configured.
         Empty is the default because Azure drops an empty query parameter before the function sees it."""

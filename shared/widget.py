@@ -62,6 +62,7 @@ class Widget:
     segment_attributes: Mapping[str, object] | None = None
     custom_attributes: tuple[ClaimAttribute, ...] = ()
     customer_id_claim: str | None = None
+    secret_setting: str = WIDGET_SECRET_SETTING  # the setting holding `secret` (named in logs, never its value)
     required_auth_context: str | None = None  # step-up: c1..c25 the access token must satisfy (shared/auth_context.py)
     # Built once here, so the request path reads one ready value.
     attribute_rules: AttributeRules = field(init=False)
@@ -69,6 +70,12 @@ class Widget:
     def __post_init__(self) -> None:
         rules = AttributeRules(custom=self.custom_attributes, customer_id_claim=self.customer_id_claim)
         object.__setattr__(self, "attribute_rules", rules)
+
+    @property
+    def available(self) -> bool:
+        """False for a CONNECT_WIDGETS widget whose key setting is unset or empty (locally, or in Azure when its Key
+        Vault reference cannot be resolved): that widget alone answers 503 widget_unavailable."""
+        return bool(self.secret.reveal())
 
 
 def is_widget_secret_setting(name: str) -> bool:
@@ -325,9 +332,12 @@ class _WidgetEntry:
             return None
         for member in sorted(set(entry) - WIDGET_MEMBERS):
             self.problem(f"unknown member {member!r} (known: {', '.join(sorted(WIDGET_MEMBERS))})")
-        secret = self.secret(entry.get(SECRET_SETTING_MEMBER), secret_owners)
+        secret_setting = entry.get(SECRET_SETTING_MEMBER)
+        secret = self.secret(secret_setting, secret_owners)
         self.reader.reading = WIDGETS_SETTING  # secret() read the key setting; the options are this entry again
         options = {option.widget_field: self.option(entry, option) for option in WIDGET_OPTIONS}
+        if isinstance(secret_setting, str):
+            options["secret_setting"] = secret_setting
         return Widget(widget_id=self.widget_id, secret=secret, **options)  # type: ignore[arg-type]
 
     def option(self, entry: Mapping[str, object], option: WidgetOption) -> object:
@@ -355,4 +365,8 @@ class _WidgetEntry:
                 f"{SECRET_SETTING_MEMBER} {name} is also widget {secret_owners[name]}'s: each widget has its own key"
             )
         secret_owners.setdefault(name, self.widget_id)
-        return read_secret(self.reader, name, f"is not set, but widget {self.widget_id} in CONNECT_WIDGETS names it")
+        if self.reader.get(name) is None:
+            # Unset or empty (in Azure: its Key Vault reference cannot be resolved): not a configuration error,
+            # so the other widgets keep serving; this one answers 503 widget_unavailable (Widget.available).
+            return Secret("")
+        return read_secret(self.reader, name, "is not set")

@@ -68,3 +68,27 @@ def test_signing_keys_unavailable_is_503_and_a_dead_endpoint_is_not_hammered(fak
     assert body_of(responses[0])["reasons"] == ["signing_keys_unavailable"]
     assert all(int(r.headers["Retry-After"]) > 0 for r in responses)
     assert fake_entra.fetch_count("keys") == 1  # retried at most once per cold-retry interval, like requests
+
+
+def test_a_widget_whose_key_cannot_be_read_makes_health_degraded_naming_only_its_id(fake_entra: FakeEntra) -> None:
+    """200, because the instance serves every other widget; the id is public, its key setting's value never shown."""
+    other_id, other_secret = "0f8e7d6c-0000-4000-8000-00000000e0a1", "fake-other-widget-key-" + "q" * 22
+    widgets = json.dumps(
+        {
+            "0f8e7d6c-0000-4000-8000-00000000e0b2": {"secretSetting": "CONNECT_WIDGET_SECRET_BROKEN"},
+            other_id: {"secretSetting": "CONNECT_WIDGET_SECRET_OTHER"},
+        }
+    )
+    settings = base_settings(fake_entra.authority, CONNECT_WIDGETS=widgets, CONNECT_WIDGET_SECRET_OTHER=other_secret)
+    with function_using(make_service(settings)):
+        response = call_health()
+    assert response.status_code == 200
+    assert "Retry-After" not in response.headers
+    text = response.get_body().decode()
+    assert other_secret not in text and other_id not in text and "CONNECT_WIDGET_SECRET" not in text
+    assert body_of(response) == {
+        "status": "degraded",
+        "checks": {"configuration": "ok", "signingKeys": "ok", "widgets": "widget_unavailable"},
+        "reasons": ["widget_unavailable"],
+        "unavailableWidgets": ["0f8e7d6c-0000-4000-8000-00000000e0b2"],
+    }

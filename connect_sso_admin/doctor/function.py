@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from connect_sso_admin.doctor.report import Result, failed, passed, skipped
+from connect_sso_admin.doctor.report import Result, failed, passed, skipped, warned
 from connect_sso_admin.doctor.target import Target, unreachable
 
 
@@ -47,6 +47,13 @@ def _health(target: Target, url: str) -> Result:
         body = {}
     if response.status_code == 200 and body.get("status") == "ready":
         return passed("function.health", f"{url} is ready")
+    if response.status_code == 200 and body.get("status") == "degraded":
+        widgets = ", ".join(str(widget) for widget in body.get("unavailableWidgets", [])) or "some widgets"
+        return warned(
+            "function.health",
+            f"degraded: widget {widgets} cannot read its key (503 widget_unavailable); the others serve",
+            "see docs/operations.md#503-signing-keys-or-configuration-unavailable (widget_unavailable)",
+        )
     if response.status_code == 503:
         reasons = ", ".join(body.get("reasons", [])) or "no reason given"
         return failed(

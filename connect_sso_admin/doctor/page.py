@@ -15,8 +15,8 @@ from connect_sso_admin.doctor.report import Result, failed, passed, skipped, war
 from connect_sso_admin.doctor.target import Target, origin_of, unreachable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PAGE_VALIDATOR = REPO_ROOT / "static_spa" / "src" / "config.js"
-VALIDATE_SCRIPT = Path(__file__).with_name("validate_config.mjs")
+# The page's own config.json validator (static_spa/src/config.js) behind a small CLI, as the azd hook runs it.
+PAGE_CONFIG_CHECK = REPO_ROOT / "static_spa" / "scripts" / "check-config.mjs"
 NODE_TIMEOUT_SECONDS = 30
 
 
@@ -26,15 +26,16 @@ def validate_with_page_rules(body: bytes) -> tuple[dict[str, Any] | None, list[s
     if node is None:
         raise FileNotFoundError("node")
     completed = subprocess.run(  # noqa: S603 - fixed program and arguments
-        [node, str(VALIDATE_SCRIPT), str(PAGE_VALIDATOR)],
+        [node, str(PAGE_CONFIG_CHECK)],
         input=body,
         capture_output=True,
         timeout=NODE_TIMEOUT_SECONDS,
         check=False,
     )
-    if completed.returncode != 0:
-        raise RuntimeError(completed.stderr.decode(errors="replace").strip()[-300:])
-    answer = json.loads(completed.stdout)
+    try:
+        answer = json.loads(completed.stdout)
+    except ValueError:
+        raise RuntimeError(completed.stderr.decode(errors="replace").strip()[-300:]) from None
     if answer["ok"]:
         return answer["config"], []
     return None, [f"{problem['field']} {problem['message']}" for problem in answer["problems"]]

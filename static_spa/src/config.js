@@ -5,6 +5,8 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const API_SCOPE = /^api:\/\/[^\s/]+\/[^\s/]+$/;
 const HOST_AND_PORT = /^[a-z0-9.-]+(:\d{1,5})?$/i;
 const CSS_COLOR = /^#[0-9a-f]{3,8}$/i;
+// The base64 snippetId of the Amazon Connect snippet: no quote or space reaches the widget's settings.
+const SNIPPET_ID = /^[A-Za-z0-9+/=_-]+$/;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const PROTOCOL_MODES = new Set(["AAD", "OIDC"]);
 // What the widget offers (its Amazon Connect configuration decides; the page's words and headers follow).
@@ -59,7 +61,7 @@ export function validateConfig(raw) {
     msal: {
       clientId: check.string(msal, "msal.clientId", GUID, "must be the SPA app registration's client id (a GUID)."),
       authority: check.url(msal, "msal.authority", { httpsOnly: true }),
-      apiScope: check.string(msal, "msal.apiScope", API_SCOPE, 'must look like "api://<api-client-id>/JWT.Read".'),
+      apiScope: check.string(msal, "msal.apiScope", API_SCOPE, "must look like api://<api-client-id>/JWT.Read."),
       knownAuthorities: check.optionalStringList(msal, "msal.knownAuthorities", HOST_AND_PORT, "host[:port]"),
       protocolMode: check.optionalEnum(msal, "msal.protocolMode", PROTOCOL_MODES, "AAD"),
       redirectUri: check.optionalUrl(msal, "msal.redirectUri"),
@@ -69,8 +71,8 @@ export function validateConfig(raw) {
     },
     widget: {
       scriptUrl: check.url(widget, "widget.scriptUrl", { httpsOnly: true }),
-      widgetId: check.string(widget, "widget.widgetId", GUID, "must be the widget id (a UUID) from the snippet."),
-      snippetId: check.string(widget, "widget.snippetId", /^\S+$/, "must be the snippetId from the snippet."),
+      widgetId: check.string(widget, "widget.widgetId", GUID, "must be a UUID: the widget id from the snippet, not the snippetId."),
+      snippetId: check.string(widget, "widget.snippetId", SNIPPET_ID, "must be the base64 snippetId from the snippet, without quotes or spaces."),
       styles: check.styles(widget, "widget.styles"),
       supportedMessagingContentTypes: check.contentTypes(widget, "widget.supportedMessagingContentTypes"),
       modes: check.modes(widget, "widget.modes"),
@@ -124,10 +126,10 @@ class Checker {
       parsed.protocol === "https:" || (!httpsOnly && parsed.protocol === "http:") || (loopbackHttp && loopback && parsed.protocol === "http:");
     if (!allowed) {
       const extra = loopbackHttp ? " (plain http is accepted only for localhost)" : "";
-      return this.fail(field, `must use https${extra}.`);
+      return this.fail(field, `must be an https URL${extra}.`);
     }
     if (parsed.username || parsed.password || parsed.hash) {
-      return this.fail(field, "must not contain credentials or a #fragment.");
+      return this.fail(field, "must be a URL without credentials or a #fragment.");
     }
     return value;
   }
@@ -161,7 +163,7 @@ class Checker {
       value.length > 0 &&
       value.every((mode) => WIDGET_MODES.has(mode)) &&
       new Set(value).size === value.length;
-    if (!valid) return this.fail(field, `must be a non-empty list, without repeats, of ${[...WIDGET_MODES].join(", ")}.`);
+    if (!valid) return this.fail(field, `must list ${orList(WIDGET_MODES)}, each once.`);
     return [...value];
   }
 
@@ -191,7 +193,7 @@ class Checker {
       }
       for (const [name, colour] of Object.entries(colours)) {
         if (typeof colour !== "string" || !CSS_COLOR.test(colour)) {
-          this.fail(`${field}.${part}.${name}`, 'must be a hex colour such as "#123456".');
+          this.fail(`${field}.${part}.${name}`, 'must be a colour in hex, such as "#123456".');
         }
       }
     }
@@ -209,6 +211,12 @@ class Checker {
     }
     return [...value];
   }
+}
+
+/** "chat, voice and/or video" */
+function orList(values) {
+  const words = [...values];
+  return `${words.slice(0, -1).join(", ")} and/or ${words.at(-1)}`;
 }
 
 function leaf(field) {

@@ -143,6 +143,20 @@ def test_a_function_without_cors_for_the_page_fails_function_cors(deployment: De
     }
 
 
+def test_a_widget_whose_key_cannot_be_read_makes_function_health_warn_naming_it(deployment: Deployment) -> None:
+    broken = "0f8e7d6c-0000-4000-8000-00000000e0c3"
+    settings = {
+        **function_settings(deployment.stack.identity.issuer),
+        "CONNECT_WIDGETS": f'{{"{broken}": {{"secretSetting": "CONNECT_WIDGET_SECRET_BROKEN"}}}}',
+    }
+    with run_function(free_port(), settings, ca_bundle=deployment.stack.certificate_file) as (url, _):
+        config = development_config(deployment.stack.identity.issuer, url)
+        with deployment.variant(config) as page:
+            results = by_check(run_checks(deployment.target(page_url=page.url, function_url=url)))
+    assert results["function.health"].status is Status.WARN
+    assert broken in results["function.health"].reason and "widget_unavailable" in results["function.health"].reason
+
+
 def test_a_function_that_is_down_fails_function_health_and_skips_what_needs_it(deployment: Deployment) -> None:
     down = f"http://127.0.0.1:{free_port()}/api/AWSConnectJWT"
     config = development_config(deployment.stack.identity.issuer, down)
@@ -186,7 +200,10 @@ def test_an_invalid_config_json_fails_with_the_pages_own_message(deployment: Dep
         results = by_check(run_checks(deployment.target(page_url=page.url)))
     assert results["page.config"].status is Status.FAIL
     # The message is static_spa/src/config.js's, word for word.
-    assert results["page.config"].reason == "invalid: widget.widgetId must be the widget id (a UUID) from the snippet."
+    assert (
+        results["page.config"].reason
+        == "invalid: widget.widgetId must be a UUID: the widget id from the snippet, not the snippetId."
+    )
 
 
 def test_a_wrong_widget_key_fails_contact_token_signature(deployment: Deployment) -> None:

@@ -8,14 +8,17 @@ provider's own timers (1 s minimum) on the wall clock, so each interval also wai
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import azure.functions as func
 import jwt as pyjwt
 import pytest
 
+import function_app
 from shared.configuration import APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
 from shared.contact_token_service import ContactTokenService
 from tests.support.azure_stand_ins import AzureStandIns
@@ -167,3 +170,96 @@ def test_store_and_key_endpoint_both_down_after_warm_up_still_serves(
         next_interval(monotonic, 1800)
         assert served_with(ask(function), STORE_SECRET)
         function.join_background()
+
+
+def test_a_sentinel_bump_rotates_the_widget_key_within_one_interval(
+    fake_entra: FakeEntra, store: AzureStandIns, monotonic: FakeClock
+) -> None:
+    """The rotation runbook's "bump the sentinel": with the secret refresh at its default (600 s, far away), the
+    rotated key signs the next contact token after one sentinel interval, and the old key verifies none."""
+    settings = base_settings(
+        fake_entra.authority, APP_CONFIG_ENDPOINT=store.store.url, CONNECT_WIDGET_ID=None, CONNECT_WIDGET_SECRET=None
+    )
+    service = make_service(settings, monotonic=monotonic, store_loader_factory=store.store_factory())
+    with function_using(service):
+        function = Deployed(fake_entra, service)
+        assert served_with(ask(function), STORE_SECRET)
+        store.vault.secrets[SECRET_NAME] = ROTATED_SECRET  # az keyvault secret set: a new version
+        store.store.set("connect-sso:sentinel", "2")  # the bump
+        next_interval(monotonic)
+        ask(function)  # starts the background refresh
+        function.join_background()
+        answer = ask(function)
+        assert served_with(answer, ROTATED_SECRET)
+        with pytest.raises(pyjwt.InvalidSignatureError):
+            pyjwt.decode(answer.text, STORE_SECRET, algorithms=["HS256"])
+
+
+SALES_ID = "0c0c0c0c-0000-4000-8000-0000000000d1"
+NEW_ID = "0c0c0c0c-0000-4000-8000-0000000000d2"
+SALES_SECRET = "fake-sales-widget-key-from-key-vault-" + "s" * 8
+NEW_SECRET = "fake-new-widget-key-stored-late-" + "n" * 12
+REGISTRY.register_secret(SALES_SECRET)
+REGISTRY.register_secret(NEW_SECRET)
+
+
+def health() -> tuple[int, dict[str, object]]:
+    request = func.HttpRequest("GET", "http://127.0.0.1/api/health", headers={}, params={}, route_params={}, body=b"")
+    response = function_app.health(request)
+    return response.status_code, json.loads(response.get_body())
+
+
+def test_a_widget_whose_key_vault_secret_is_missing_is_unavailable_alone(
+    fake_entra: FakeEntra, store: AzureStandIns, monotonic: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Adding a widget the documented way, but its secret not stored yet: the store's reference to it answers 404.
+    The default widget and the sales widget (both Key Vault references too) keep serving; the new one answers 503
+    widget_unavailable after the credentials are checked; health is degraded naming it; once the secret is stored
+    and the sentinel bumped, it serves within one interval."""
+    store.vault.secrets["connect-widget-secret-sales"] = SALES_SECRET
+    widgets = {
+        SALES_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SALES"},
+        NEW_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_NEW"},
+    }
+    store.store.set("CONNECT_WIDGETS", json.dumps(widgets))
+    store.store.set_reference("CONNECT_WIDGET_SECRET_SALES", store.vault.secret_uri("connect-widget-secret-sales"))
+    store.store.set_reference("CONNECT_WIDGET_SECRET_NEW", store.vault.secret_uri("connect-widget-secret-new"))
+    settings = base_settings(
+        fake_entra.authority, APP_CONFIG_ENDPOINT=store.store.url, CONNECT_WIDGET_ID=None, CONNECT_WIDGET_SECRET=None
+    )
+    service = make_service(settings, monotonic=monotonic, store_loader_factory=store.store_factory())
+    authorization = f"Bearer {access_token(fake_entra.key)}"
+    with function_using(service):
+        function = Deployed(fake_entra, service)
+        assert served_with(ask(function), STORE_SECRET)  # the default widget
+        sales = call_function(authorization, widget_id=SALES_ID)
+        assert sales.status == 200
+        assert pyjwt.decode(sales.text, SALES_SECRET, algorithms=["HS256"], subject=SALES_ID)
+        broken = call_function(authorization, widget_id=NEW_ID)
+        assert (broken.status, broken.code) == (503, "widget_unavailable")
+        assert int(broken.headers["Retry-After"]) > 0
+        assert call_function(None, widget_id=NEW_ID).status == 401  # credentials first
+        assert health() == (
+            200,
+            {
+                "status": "degraded",
+                "checks": {"configuration": "ok", "signingKeys": "ok", "widgets": "widget_unavailable"},
+                "reasons": ["widget_unavailable"],
+                "unavailableWidgets": [NEW_ID],
+            },
+        )
+        logged = caplog.text
+        assert NEW_ID in logged and "CONNECT_WIDGET_SECRET_NEW" in logged and "connect-widget-secret-new" in logged
+        for value in (STORE_SECRET, SALES_SECRET, NEW_SECRET):
+            assert value not in logged
+
+        store.vault.secrets["connect-widget-secret-new"] = NEW_SECRET  # stored, then the sentinel bumped
+        store.store.set("connect-sso:sentinel", "2")
+        next_interval(monotonic)
+        ask(function)  # starts the background refresh
+        function.join_background()
+        fixed = call_function(authorization, widget_id=NEW_ID)
+        assert fixed.status == 200
+        REGISTRY.register_token(fixed.text)
+        assert pyjwt.decode(fixed.text, NEW_SECRET, algorithms=["HS256"], subject=NEW_ID)
+        assert health()[1]["status"] == "ready"

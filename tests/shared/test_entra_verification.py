@@ -264,3 +264,48 @@ def test_keys_are_python_jose_rs256_keys_on_the_cryptography_backend(signing_key
     key = build_rs256_key(signing_keys[0].jwk())
     assert isinstance(key, CryptographyRSAKey)  # not the pure-Python rsa fallback
     assert key.hash_alg.name == "sha256"  # the algorithm is pinned at construction: RS256 only
+
+
+def test_a_flood_of_foreign_tokens_logs_one_info_line_per_kind_a_minute_and_the_rest_at_debug(
+    fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 22, item 10: the tenant, issuer and audience refusals are sampled as function_app's refusals are."""
+    import logging
+
+    import shared.entra
+    from shared.log_sampling import OncePerInterval
+
+    now = [1000.0]
+    monkeypatch.setattr(shared.entra, "_refusal_log", OncePerInterval(60.0, clock=lambda: now[0]))
+    service = make_service(base_settings(fake_entra.authority))
+    foreign = {
+        "from tenant": entra_v2_claims(tid=OTHER_TENANT_ID, iss=v2_issuer(OTHER_TENANT_ID)),
+        "with issuer": entra_v2_claims(iss="https://issuer.invalid/v2.0"),
+        "for audience": entra_v2_claims(aud="api://someone-else"),
+    }
+    with caplog.at_level(logging.DEBUG, logger="shared.entra"):
+        for claims in foreign.values():
+            token = f"Bearer {access_token(fake_entra.key, claims)}"
+            for _ in range(20):
+                with pytest.raises(ContactTokenError):
+                    service.issue(token)
+        now[0] += 61
+        with pytest.raises(ContactTokenError):
+            service.issue(f"Bearer {access_token(fake_entra.key, foreign['from tenant'])}")
+    for kind in foreign:
+        lines = [r for r in caplog.records if r.getMessage().startswith(f"refused a token {kind}")]
+        info = [r.getMessage() for r in lines if r.levelno == logging.INFO]
+        assert len(lines) == (21 if kind == "from tenant" else 20)
+        assert len(info) == (2 if kind == "from tenant" else 1), kind
+    assert info_of_tenant_ends_with(caplog, "(19 more since the last)")
+
+
+def info_of_tenant_ends_with(caplog: pytest.LogCaptureFixture, suffix: str) -> bool:
+    import logging
+
+    info = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.INFO and r.getMessage().startswith("refused a token from tenant")
+    ]
+    return info[-1].endswith(suffix)

@@ -12,7 +12,7 @@ import pytest
 
 from shared.catalogue import is_secret_setting, is_setting_name, select_settings
 from shared.configuration import ConfigurationProvider
-from shared.errors import InsufficientScope, InvalidToken, MissingToken, UnknownWidget
+from shared.errors import InsufficientScope, InvalidToken, MissingToken, ServiceUnavailable, UnknownWidget
 from shared.guids import is_guid
 from shared.setting_reader import ConfigurationError
 from shared.settings import parse_settings
@@ -234,20 +234,6 @@ def test_connect_widgets_must_be_a_json_object(raw: str, message: str) -> None:
     ]
 
 
-def test_a_widget_whose_secret_setting_is_unset_names_the_widget_and_the_setting() -> None:
-    settings = two_widgets()
-    del settings["CONNECT_WIDGET_SECRET_SUPPORT"]
-    assert problems_of(settings) == [
-        ("CONNECT_WIDGET_SECRET_SUPPORT", f"is not set, but widget {SUPPORT_ID} in CONNECT_WIDGETS names it")
-    ]
-
-
-def test_a_blank_widget_secret_counts_as_unset() -> None:
-    assert [name for name, _ in problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET_SALES": "  "})] == [
-        "CONNECT_WIDGET_SECRET_SALES"
-    ]
-
-
 def test_a_short_widget_secret_is_refused_by_name_never_by_value() -> None:
     short = "Sh0rt-K3y"
     problems = problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET_SALES": short})
@@ -274,8 +260,60 @@ def test_two_widgets_may_not_share_one_key_setting() -> None:
 def test_every_bad_entry_is_reported_at_once() -> None:
     widgets = {SALES_ID: {"ttlSeconds": 0}, "nope": {}, SUPPORT_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_X"}}
     problems = problems_of({"CONNECT_WIDGETS": json.dumps(widgets)})
-    assert len(problems) == 4  # sales: no secretSetting and a bad ttl; nope: not a UUID; support: key unset
-    assert ("CONNECT_WIDGET_SECRET_X", f"is not set, but widget {SUPPORT_ID} in CONNECT_WIDGETS names it") in problems
+    assert len(problems) == 3  # sales: no secretSetting and a bad ttl; nope: not a UUID (support's unset key: below)
+
+
+# --- a widget whose key cannot be read is unavailable alone (issue 22 item 5) ---------------------------------
+
+
+@pytest.mark.parametrize("unset", [None, "", "  "], ids=["unset", "empty", "blank"])
+def test_a_widget_whose_key_setting_is_unset_or_empty_is_unavailable_not_a_configuration_error(
+    unset: str | None,
+) -> None:
+    settings = {**two_widgets(), "CONNECT_WIDGET_SECRET_SUPPORT": unset}
+    parsed = parse_settings(base_settings(AUTHORITY, **settings))
+    assert [(w.widget_id, w.secret_setting) for w in parsed.unavailable_widgets] == [
+        (SUPPORT_ID, "CONNECT_WIDGET_SECRET_SUPPORT")
+    ]
+    assert parsed.widget.available and parsed.widgets[SALES_ID].available
+
+
+def test_the_default_widget_key_stays_required() -> None:
+    for unset in (None, ""):
+        problems = problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET": unset})  # type: ignore[dict-item]
+        assert problems == [("CONNECT_WIDGET_SECRET", "is required but not set")]
+
+
+def test_every_other_bad_entry_stays_a_configuration_error_beside_an_unavailable_widget() -> None:
+    widgets = {SALES_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SALES", "ttlSeconds": 0}, SUPPORT_ID: {}}
+    problems = problems_of({"CONNECT_WIDGETS": json.dumps(widgets)})
+    assert [name for name, _ in problems] == ["CONNECT_WIDGETS", "CONNECT_WIDGETS"]  # sales' ttl, support's member
+
+
+def test_an_unavailable_widget_answers_503_after_the_credentials_and_the_others_keep_serving(
+    fake_entra: FakeEntra, signing_keys: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = {**two_widgets(), "CONNECT_WIDGET_SECRET_SUPPORT": None}
+    with caplog.at_level("WARNING"):
+        service = make_service(base_settings(fake_entra.authority, **settings))  # type: ignore[arg-type]
+        authorization = f"Bearer {access_token(fake_entra.key)}"
+        with pytest.raises(ServiceUnavailable) as caught:
+            service.issue(authorization, SUPPORT_ID)
+    assert (caught.value.status, caught.value.code) == (503, "widget_unavailable")
+    assert int(caught.value.headers()["Retry-After"]) > 0
+    assert SUPPORT_ID in caught.value.log_detail and "CONNECT_WIDGET_SECRET_SUPPORT" in caught.value.log_detail
+    assert "CONNECT_WIDGET_SECRET_SUPPORT" not in caught.value.detail  # the caller learns no setting name
+    # The log names the widget and its key setting once, at the load that found it.
+    warnings = [r.getMessage() for r in caplog.records if "widget_unavailable" in r.getMessage()]
+    assert len(warnings) == 1 and SUPPORT_ID in warnings[0] and "CONNECT_WIDGET_SECRET_SUPPORT" in warnings[0]
+    # Credentials first: an anonymous or forged caller gets its 401, not a hint that the widget exists.
+    with pytest.raises(MissingToken):
+        service.issue(None, SUPPORT_ID)
+    with pytest.raises(InvalidToken):
+        service.issue(f"Bearer {access_token(signing_keys[1])}", SUPPORT_ID)
+    # The others keep serving, each with its own key.
+    decode_contact_token(service.issue(authorization, SALES_ID).jwt, SALES_SECRET, subject=SALES_ID)
+    decode_contact_token(service.issue(authorization).jwt)
 
 
 # --- the dynamic key settings reach the parser and count as secrets -----------------------------------------

@@ -52,6 +52,7 @@ def call_function(
     accept: str | None = None,
     method: str = "GET",
     extra_headers: dict[str, str] | None = None,
+    widget_id: str | None = None,
 ) -> FunctionAnswer:
     """One invocation of the function exactly as the host makes it (whatever service function_app uses now)."""
     headers = dict(extra_headers or {})
@@ -59,7 +60,8 @@ def call_function(
         headers["Authorization"] = authorization
     if accept is not None:
         headers["Accept"] = accept
-    request = func.HttpRequest(method, FUNCTION_URL, headers=headers, params={}, route_params={}, body=b"")
+    params = {} if widget_id is None else {"widgetId": widget_id}
+    request = func.HttpRequest(method, FUNCTION_URL, headers=headers, params=params, route_params={}, body=b"")
     response = function_app.aws_connect_jwt(request, LocalContext(CONTACT_TOKEN_ROUTE, str(REPO_ROOT)))
     answer_headers = dict(response.headers)
     if response.mimetype:

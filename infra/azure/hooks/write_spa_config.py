@@ -6,6 +6,10 @@ values copied from the Connect console, the origins and redirect URIs of the dep
 pastes into main.parameters.json holds a quote or a backslash; the default mode
 (the web service's predeploy hook) writes static_spa/dist/config.json, so nobody edits a deployed file by hand.
 Nothing here is secret: the widget security key never reaches the page.
+
+This hook only reads the azd environment and builds the document; whether the document is right is the page's
+own rule (static_spa/src/config.js), run with Node through static_spa/scripts/check-config.mjs as the doctor
+runs it. Each problem is then worded for the azd variable that fills the field.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import argparse
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from azd_env import env_value
@@ -25,13 +32,10 @@ from scale_check import scale_problems
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_OUTPUT = REPO_ROOT / "static_spa" / "dist" / "config.json"
+PAGE_CONFIG_CHECK = REPO_ROOT / "static_spa" / "scripts" / "check-config.mjs"
+NODE_TIMEOUT_SECONDS = 60
 PARAMETERS_FILE = REPO_ROOT / "infra" / "azure" / "main.parameters.json"
 _PARAMETER_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
-
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_API_SCOPE = re.compile(r"^api://[^\s/]+/[^\s/]+$")
-_SNIPPET_ID = re.compile(r"^[A-Za-z0-9+/=_-]+$")
-_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 WIDGET_SETTINGS: tuple[tuple[str, str], ...] = (
     ("CONNECT_WIDGET_SCRIPT_URL", "the widget script URL (https) from the Amazon Connect snippet"),
@@ -45,8 +49,23 @@ DEPLOYMENT_OUTPUTS: tuple[str, ...] = (
     "CONTACT_TOKEN_URL",
 )
 DEFAULT_COLORS = {"CONNECT_WIDGET_COLOR": "#ffffff", "CONNECT_WIDGET_BACKGROUND_COLOR": "#123456"}
-WIDGET_MODES = ("chat", "voice", "video")  # what the page's config.json `widget.modes` accepts (config.js)
 OPTIONAL_PAGE_SETTINGS = (*DEFAULT_COLORS, "CONNECT_WIDGET_MODES")  # azd variables the page reads, with defaults
+# Which azd variable fills each config.json field build_spa_config writes: a problem config.js reports on a field is
+# reported on its variable. A field missing here is the hook's own doing and is reported by its config.json name.
+FIELD_SOURCES: Mapping[str, str] = {
+    "msal.clientId": "ENTRA_SPA_CLIENT_ID",
+    "msal.authority": "SPA_AUTHORITY",
+    "msal.apiScope": "ENTRA_API_SCOPE",
+    "api.contactTokenUrl": "CONTACT_TOKEN_URL",
+    "widget.scriptUrl": "CONNECT_WIDGET_SCRIPT_URL",
+    "widget.widgetId": "CONNECT_WIDGET_ID",
+    "widget.snippetId": "CONNECT_SNIPPET_ID",
+    "widget.modes": "CONNECT_WIDGET_MODES",
+    "widget.styles.openChat.color": "CONNECT_WIDGET_COLOR",
+    "widget.styles.closeChat.color": "CONNECT_WIDGET_COLOR",
+    "widget.styles.openChat.backgroundColor": "CONNECT_WIDGET_BACKGROUND_COLOR",
+    "widget.styles.closeChat.backgroundColor": "CONNECT_WIDGET_BACKGROUND_COLOR",
+}
 
 
 class SpaConfigError(Exception):
@@ -60,34 +79,6 @@ class SpaConfigError(Exception):
 def _is_https_url(value: str) -> bool:
     parts = urlsplit(value)
     return parts.scheme == "https" and bool(parts.hostname) and not parts.username and not parts.fragment
-
-
-def widget_problems(env: Mapping[str, str]) -> list[str]:
-    """Problems with the Amazon Connect widget values (empty list: all present and well formed)."""
-    problems = [
-        f"{name} is not set: azd env set {name} <{what}>" for name, what in WIDGET_SETTINGS if not env_value(env, name)
-    ]
-    script_url = env_value(env, "CONNECT_WIDGET_SCRIPT_URL")
-    if script_url and not _is_https_url(script_url):
-        problems.append("CONNECT_WIDGET_SCRIPT_URL must be an https URL without credentials or #fragment")
-    widget_id = env_value(env, "CONNECT_WIDGET_ID")
-    if widget_id and not _GUID.match(widget_id):
-        problems.append("CONNECT_WIDGET_ID must be a UUID (the widget id, not the snippetId)")
-    snippet_id = env_value(env, "CONNECT_SNIPPET_ID")
-    if snippet_id and not _SNIPPET_ID.match(snippet_id):
-        problems.append("CONNECT_SNIPPET_ID must be the base64 snippetId, without quotes or spaces")
-    for name, default in DEFAULT_COLORS.items():
-        if not _HEX_COLOR.match(env_value(env, name, default)):
-            problems.append(f"{name} must be a colour like #1a2b3c")
-    modes = widget_modes(env)
-    if any(mode not in WIDGET_MODES for mode in modes) or len(set(modes)) != len(modes):
-        problems.append("CONNECT_WIDGET_MODES must list chat, voice and/or video once each, comma-separated")
-    return problems
-
-
-def widget_modes(env: Mapping[str, str]) -> list[str]:
-    """The widget's modes (CONNECT_WIDGET_MODES, e.g. `chat,voice`): they set the page's calling headers."""
-    return _comma_list(env, "CONNECT_WIDGET_MODES") or ["chat"]
 
 
 def _comma_list(env: Mapping[str, str], name: str) -> list[str]:
@@ -128,30 +119,82 @@ def parameter_file_problems(env: Mapping[str, str], parameters_file: Path = PARA
     ]
 
 
-def _deployment_problems(env: Mapping[str, str]) -> list[str]:
-    problems = [
-        f"{name} is not set: run `azd provision` first (it is a deployment output)"
-        for name in DEPLOYMENT_OUTPUTS
-        if not env_value(env, name)
-    ]
-    client_id = env_value(env, "ENTRA_SPA_CLIENT_ID")
-    if client_id and not _GUID.match(client_id):
-        problems.append("ENTRA_SPA_CLIENT_ID must be a GUID")
-    scope = env_value(env, "ENTRA_API_SCOPE")
-    if scope and not _API_SCOPE.match(scope):
-        problems.append("ENTRA_API_SCOPE must look like api://<api-client-id>/JWT.Read")
-    for name in ("SPA_AUTHORITY", "CONTACT_TOKEN_URL"):
-        value = env_value(env, name)
-        if value and not _is_https_url(value):
-            problems.append(f"{name} must be an https URL")
-    return problems
+def page_verdict(config: Mapping[str, object]) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
+    """What the page's own validator (static_spa/src/config.js) says of ``config``: (the page's normalised reading,
+    []) or (None, [{field, message}, ...])."""
+    node = shutil.which("node")
+    if node is None:
+        raise SpaConfigError(
+            [
+                "node is not on PATH: the page's config.json rules (static_spa/src/config.js) run with Node.js, "
+                "which building the page needs too"
+            ]
+        )
+    try:
+        completed = subprocess.run(  # noqa: S603 - fixed program and arguments
+            [node, str(PAGE_CONFIG_CHECK)],
+            input=json.dumps(config),
+            capture_output=True,
+            text=True,
+            timeout=NODE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        answer = json.loads(completed.stdout)
+    except subprocess.TimeoutExpired:
+        raise SpaConfigError([f"{PAGE_CONFIG_CHECK.name} gave no answer in {NODE_TIMEOUT_SECONDS} s"]) from None
+    except ValueError:
+        raise SpaConfigError([f"{PAGE_CONFIG_CHECK.name} failed: {completed.stderr.strip()[-300:]}"]) from None
+    return (answer["config"], []) if answer["ok"] else (None, list(answer["problems"]))
+
+
+def _how_to_set(name: str) -> str:
+    if name in DEPLOYMENT_OUTPUTS:
+        return "run `azd provision` first (it is a deployment output)"
+    what = dict(WIDGET_SETTINGS).get(name, "value")
+    return f"azd env set {name} <{what}>"
+
+
+def _variable_problems(
+    env: Mapping[str, str], problems: Sequence[Mapping[str, str]], ignored: Sequence[str] = ()
+) -> list[str]:
+    """config.js's problems, each on the azd variable that fills its field (once, though it may fill two), but
+    those on the ``ignored`` variables."""
+    worded: list[str] = []
+    for problem in problems:
+        name = FIELD_SOURCES.get(problem["field"])
+        if name in ignored:
+            continue
+        if name is None:
+            text = f"config.json {problem['field']} {problem['message']}"
+        elif not env_value(env, name):
+            text = f"{name} is not set: {_how_to_set(name)}"
+        else:
+            text = f"{name} {problem['message']}"
+        if text not in worded:
+            worded.append(text)
+    return worded
+
+
+def widget_problems(env: Mapping[str, str]) -> list[str]:
+    """Problems with the values an administrator sets (widget values, colours, modes), before the deployment
+    exists: the page's rules on the document, less the fields that deployment outputs fill."""
+    return _variable_problems(env, page_verdict(spa_config_document(env))[1], ignored=DEPLOYMENT_OUTPUTS)
 
 
 def build_spa_config(env: Mapping[str, str]) -> dict[str, object]:
     """The config.json document for the page, or SpaConfigError listing every missing or invalid value."""
-    problems = _deployment_problems(env) + widget_problems(env)
-    if problems:
-        raise SpaConfigError(problems)
+    config = spa_config_document(env)
+    accepted, problems = page_verdict(config)
+    if accepted is None:
+        raise SpaConfigError(_variable_problems(env, problems))
+    # Written out even when CONNECT_WIDGET_MODES is unset, as the page reads it: its default is the page's rule.
+    return spa_config_document(env, modes=accepted["widget"]["modes"])
+
+
+def spa_config_document(env: Mapping[str, str], modes: Sequence[str] = ()) -> dict[str, object]:
+    """The config.json document from the azd environment, unchecked (an unset value is an empty text; unset
+    CONNECT_WIDGET_MODES leaves `widget.modes` out, for the page's default, unless ``modes`` gives them)."""
+    modes = _comma_list(env, "CONNECT_WIDGET_MODES") or list(modes)
     button = {
         "color": env_value(env, "CONNECT_WIDGET_COLOR", DEFAULT_COLORS["CONNECT_WIDGET_COLOR"]),
         "backgroundColor": env_value(
@@ -169,7 +212,7 @@ def build_spa_config(env: Mapping[str, str]) -> dict[str, object]:
             "scriptUrl": env_value(env, "CONNECT_WIDGET_SCRIPT_URL"),
             "widgetId": env_value(env, "CONNECT_WIDGET_ID"),
             "snippetId": env_value(env, "CONNECT_SNIPPET_ID"),
-            "modes": widget_modes(env),
+            **({"modes": modes} if modes else {}),
             "styles": {"iconType": "CHAT", "openChat": dict(button), "closeChat": dict(button)},
             "supportedMessagingContentTypes": ["text/plain", "text/markdown"],
         },

@@ -199,3 +199,69 @@ def test_check_mode_lets_json_settings_through_the_hook_road(capsys):
     widget_only = {name: AZD_ENV[name] for name, _ in hook.WIDGET_SETTINGS}
     segment = '{"connect:Subtype": {"ValueString": "connect:Guide"}}'
     assert hook.main(["--check"], env={**widget_only, "CONNECT_SEGMENT_ATTRIBUTES": segment}) == 0
+
+
+PAGE_CONFIG_CHECK = REPO_ROOT / "static_spa" / "scripts" / "check-config.mjs"
+
+
+def _page_check(document: object) -> tuple[int, dict]:
+    completed = subprocess.run(
+        [shutil.which("node"), str(PAGE_CONFIG_CHECK)],
+        input=json.dumps(document),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return completed.returncode, json.loads(completed.stdout)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field"),
+    [
+        ("CONNECT_WIDGET_ID", "ZmFrZS1zbmlwcGV0", "widget.widgetId"),
+        ("CONNECT_WIDGET_COLOR", "red", "widget.styles.openChat.color"),
+        ("CONTACT_TOKEN_URL", "ftp://func.example.net/api/AWSConnectJWT", "api.contactTokenUrl"),
+    ],
+)
+def test_the_hook_words_the_pages_own_rule_on_the_variable(name, value, field):
+    """Issue 18 item 6: the rule and its words are static_spa/src/config.js's; the hook only names the variable."""
+    env = {**AZD_ENV, name: value}
+    code, answer = _page_check(hook.spa_config_document(env))
+    assert code == 1 and not answer["ok"]
+    message = next(problem["message"] for problem in answer["problems"] if problem["field"] == field)
+    with pytest.raises(hook.SpaConfigError) as raised:
+        hook.build_spa_config(env)
+    assert raised.value.problems == (f"{name} {message}",), "one problem, though the colour fills two fields"
+
+
+def test_a_rule_only_the_page_had_now_reaches_the_hook():
+    """The page accepts plain http for a loopback function (the local stack); the old Python copy refused it."""
+    config = hook.build_spa_config({**AZD_ENV, "CONTACT_TOKEN_URL": "http://localhost:7071/api/AWSConnectJWT"})
+    assert config["api"]["contactTokenUrl"] == "http://localhost:7071/api/AWSConnectJWT"
+
+
+def test_the_page_check_script_answers_in_json_and_exit_code():
+    code, answer = _page_check(hook.spa_config_document(AZD_ENV))
+    assert (code, answer["ok"]) == (0, True)
+    assert answer["config"]["widget"]["modes"] == ["chat"]
+    completed = subprocess.run(
+        [shutil.which("node"), str(PAGE_CONFIG_CHECK)], input="{", capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 1
+    assert json.loads(completed.stdout)["problems"] == [{"field": "config.json", "message": "is not valid JSON."}]
+
+
+def test_without_node_the_hook_fails_closed_and_writes_nothing(tmp_path):
+    output = tmp_path / "config.json"
+    completed = subprocess.run(
+        [sys.executable, str(HOOK_PATH), "--output", str(output)],
+        env={**AZD_ENV, "PATH": str(tmp_path)},  # a PATH without node
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "node is not on PATH" in completed.stderr
+    assert not output.exists()
