@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from functools import lru_cache
 
 import azure.functions as func
 
@@ -33,9 +32,30 @@ _refusal_log = OncePerInterval(REFUSAL_LOG_INTERVAL_SECONDS)
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
-@lru_cache(maxsize=1)
-def contact_token_service() -> ContactTokenService:
-    return ContactTokenService.from_environment(os.environ)
+class _BuiltOnce:
+    """The instance's one service, built under a lock: the warm-up thread and the first burst of requests on a cold
+    instance all arrive before it exists, and each service built would fetch the signing keys again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._service: ContactTokenService | None = None
+
+    def __call__(self) -> ContactTokenService:
+        service = self._service
+        if service is None:
+            with self._lock:
+                if self._service is None:
+                    self._service = ContactTokenService.from_environment(os.environ)
+                service = self._service
+        return service
+
+    def cache_clear(self) -> None:
+        """Forgets the service, so the next call builds one from the environment as it is then (tests)."""
+        with self._lock:
+            self._service = None
+
+
+contact_token_service = _BuiltOnce()
 
 
 @app.route(route=ROUTE, methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -100,11 +120,14 @@ def _quality_of(media_type: str, ranges: list[tuple[str, float]]) -> tuple[float
 
 
 def wants_json(accept: str | None) -> bool:
-    """JSON only when application/json (or application/*) is asked for by name with a quality at least that of
-    text/plain; no Accept, `*/*` alone, or a preference for text keep the .NET service's plain-text answer."""
+    """JSON when application/json (or application/*) is asked for by name with a quality at least that of
+    text/plain, or when the client refuses text/plain (q=0) and accepts JSON some way (`*/*, text/plain;q=0`);
+    no Accept, `*/*` alone, or a preference for text keep the .NET service's plain-text answer."""
     ranges = list(_media_ranges(accept or ""))
     json_quality, json_range = _quality_of("application/json", ranges)
-    text_quality, _ = _quality_of("text/plain", ranges)
+    text_quality, text_range = _quality_of("text/plain", ranges)
+    if json_quality > 0 and text_range is not None and text_quality == 0:
+        return True
     return json_range not in (None, "*/*") and json_quality > 0 and json_quality >= text_quality
 
 

@@ -70,8 +70,8 @@ class StoreOptions:
     @classmethod
     def from_values(cls, values: Mapping[str, str]) -> StoreOptions | None:
         """From canonical setting values; None without an endpoint. Invalid values are read_store_options' problems
-        (the options then hold the defaults)."""
-        return read_store_options(SettingReader(values, default_of))
+        (the options then hold the defaults); a failure no check foresaw gives None."""
+        return SettingReader(values, default_of).guarded(read_store_options)
 
 
 def read_store_options(reader: SettingReader) -> StoreOptions | None:
@@ -116,7 +116,7 @@ def store_setting_problems(environment_values: Mapping[str, str]) -> tuple[Setti
     """The problems of the settings that say how to read App Configuration (canonical values from the environment;
     the others may still come from the store)."""
     reader = SettingReader(environment_values, default_of)
-    read_store_options(reader)
+    reader.guarded(read_store_options)  # a failure no check foresaw is a problem named after its setting
     return tuple(problem for problem in reader.problems if problem.name in ENVIRONMENT_ONLY_SETTING_NAMES)
 
 

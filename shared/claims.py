@@ -39,6 +39,16 @@ def attribute_value(value: Any) -> str | None:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
+def claim_attribute_value(claims: Mapping[str, Any], claim: str) -> str | None:
+    """The string form of one claim, or None (left out) when the claim has none: absent, or a shape that cannot be
+    turned into text (a list nested deeper than the stack allows). Logged by the claim's name, never its value."""
+    try:
+        return attribute_value(claims.get(claim))
+    except (RecursionError, ValueError) as error:
+        _log.warning("claim %s cannot become a contact attribute (%s); left out", claim, type(error).__name__)
+        return None
+
+
 def first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
     for name in names:
         value = claims.get(name)
@@ -66,7 +76,7 @@ class ClaimAttribute:
     attribute: str
 
     def value(self, claims: Mapping[str, Any]) -> str | None:
-        return attribute_value(claims.get(self.claim))
+        return claim_attribute_value(claims, self.claim)
 
 
 DEFAULT_ATTRIBUTES: tuple[FirstStringClaim, ...] = (
@@ -128,7 +138,7 @@ def map_claims(claims: Mapping[str, Any], rules: AttributeRules = AttributeRules
             continue
         attributes[rule.attribute] = value
     customer_id_claim = rules.customer_id_claim
-    customer_id = attribute_value(claims.get(customer_id_claim)) if customer_id_claim else None
+    customer_id = claim_attribute_value(claims, customer_id_claim) if customer_id_claim else None
     if customer_id is not None and len(customer_id) > MAX_CUSTOMER_ID_LENGTH:
         _log.warning(
             "claim %s is too long for customerId (%d characters); left out",

@@ -41,6 +41,14 @@ def unknown_widget(widget_id: str) -> UnknownWidget:
     )
 
 
+def shown_claims(claims: Mapping[str, object]) -> str:
+    """The claims as JSON for the verbose log; a payload nested deeper than the encoder's stack is not shown."""
+    try:
+        return json.dumps(claims, sort_keys=True, default=str)
+    except (RecursionError, ValueError):
+        return f"(not shown: nested too deeply; claim names {', '.join(sorted(claims))})"
+
+
 def widget_unavailable(widget: Widget) -> ServiceUnavailable:
     # The widget id is public; the setting is named, its value never.
     return ServiceUnavailable(
@@ -124,7 +132,7 @@ class ContactTokenService:
             # Set last, so no claim mapping can stand in for the context the function checked.
             mapped.attributes[AUTH_CONTEXT_ATTRIBUTE] = widget.required_auth_context
         if settings.verbose_log:
-            _log.info("verbose: claims received: %s", json.dumps(claims, sort_keys=True, default=str))
+            _log.info("verbose: claims received: %s", shown_claims(claims))
             if mapped.missing_claims:
                 _log.info("verbose: claims not in this token: %s", ", ".join(mapped.missing_claims))
         attributes = mapped.attributes

@@ -8,6 +8,7 @@ header check and at key construction, and no key set is ever handed to python-jo
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 import math
@@ -24,12 +25,13 @@ from jose.exceptions import JOSEError
 from shared.errors import InsufficientScope, InvalidToken, MissingToken
 from shared.guids import is_guid
 from shared.http_json import JsonFetcher
-from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, split_compact
+from shared.jwt_structure import MAX_TOKEN_BYTES, decode_segment, parse_json_object, read_header
 from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval, log_sampled
-from shared.openid import OpenIdProvider, ProviderMetadata
+from shared.openid import OpenIdProvider, ProviderMetadata, UnusableSigningKey
 from shared.settings import EntraPolicy
 
 ALGORITHM = "RS256"
+MIN_RSA_KEY_BITS = 2048
 # Headers that point at keys or demand extensions: never followed, so a token carrying them is refused.
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "crit")
 # v1.0 access tokens are issued by the security token service of the cloud, not the login host.
@@ -54,8 +56,22 @@ class VerificationKey(Protocol):
     def verify(self, msg: bytes, sig: bytes) -> bool: ...
 
 
+class WeakSigningKey(UnusableSigningKey):
+    """An RSA key under MIN_RSA_KEY_BITS: RFC 7518 section 3.3 requires 2048 bits or more for RS256."""
+
+
+def rsa_modulus_bits(entry: Mapping[str, Any]) -> int:
+    modulus = entry.get("n")
+    if not isinstance(modulus, str):
+        raise ValueError("the key has no modulus")
+    return int.from_bytes(base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4)), "big").bit_length()
+
+
 def build_rs256_key(entry: dict[str, Any]) -> VerificationKey:
     """A python-jose key object for one JWKS entry, built once per key set (never per request)."""
+    bits = rsa_modulus_bits(entry)
+    if bits < MIN_RSA_KEY_BITS:
+        raise WeakSigningKey(f"an RSA key of {bits} bits; RS256 needs at least {MIN_RSA_KEY_BITS} (RFC 7518 3.3)")
     key: VerificationKey = jwk.construct(entry, algorithm=ALGORITHM)
     return key
 
@@ -66,9 +82,13 @@ def bearer_token(authorization: str | None) -> str:
         raise MissingToken("send the Entra access token as 'Authorization: Bearer <token>'")
     if len(authorization) > MAX_TOKEN_BYTES + 64:  # refused unread, before any scan of the header
         raise InvalidToken(f"the token is larger than {MAX_TOKEN_BYTES} bytes", code="token_too_large")
-    scheme, _, token = authorization.strip().partition(" ")
+    scheme, _, token = _WHITESPACE.sub(" ", authorization.strip(), count=1).partition(" ")
     if scheme.lower() != "bearer":
-        raise InvalidToken("the Authorization header must use the Bearer scheme", code="malformed_token")
+        # Credentials of a scheme this API does not support are no credentials: the bare challenge, no error
+        # code (RFC 6750 section 3.1).
+        raise MissingToken(
+            "send the Entra access token as 'Authorization: Bearer <token>'; no other scheme is accepted"
+        )
     token = token.strip()
     if not token or not token.isascii() or _WHITESPACE.search(token):
         raise InvalidToken("the Authorization header does not hold a single bearer token", code="malformed_token")
@@ -97,9 +117,15 @@ def _numeric_date(claims: Claims, name: str, *, required: bool) -> float | None:
             raise _invalid_claim(f"the token has no '{name}' claim")
         return None
     # bool is an int in Python, and python-jose would accept "123": both are refused here.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate")
-    return float(value)
+    try:
+        number = float(value)  # a 400-digit integer is valid JSON but overflows a float
+    except OverflowError as error:
+        raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate") from error
+    if not math.isfinite(number):
+        raise _invalid_claim(f"the token's '{name}' claim is not a NumericDate")
+    return number
 
 
 def _string_claim(claims: Claims, name: str) -> str | None:
@@ -123,8 +149,7 @@ class AccessTokenVerifier:
         self._required_scope = " ".join(policy.required_scopes)
 
     def verify(self, token: str) -> Claims:
-        header_segment, payload_segment, signature_segment = split_compact(token)
-        header = parse_json_object(decode_segment(header_segment), "header")
+        header_segment, payload_segment, signature_segment, header = read_header(token)
         kid = self._check_header(header)
         if not signature_segment:
             raise InvalidToken("the token is not signed", code="invalid_signature")

@@ -67,29 +67,49 @@ def _refuse_constant(name: str) -> None:
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_lone_surrogate(item) for item in value)
+    """Iterative: a value nested as deep as the JSON parser allows must not exhaust the stack here."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 
+def read_header(token: str) -> tuple[str, str, str, dict[str, Any]]:
+    """The three segments and the parsed header: everything read before any key is touched. Whatever fails in
+    here is the token's fault, so it is a 401 malformed_token (never a 500 an anonymous caller could trigger)."""
+    try:
+        header_segment, payload_segment, signature_segment = split_compact(token)
+        header = parse_json_object(decode_segment(header_segment), "header")
+    except InvalidToken:
+        raise
+    except Exception as error:
+        raise _malformed("the token could not be read") from error
+    return header_segment, payload_segment, signature_segment, header
+
+
 def parse_json_object(data: bytes, what: str) -> dict[str, Any]:
+    """A token part as a JSON object. Every failure here, whatever raised it, is a malformed token (401), never
+    an internal error: this is the first thing that reads what an anonymous caller sent."""
     try:
         value = json.loads(data.decode("utf-8"), object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # "\ud800" alone is valid JSON but not text (RFC 8259 section 8.2): refused here, it would otherwise fail
+        # as a 500 when the claim is written into the UTF-8 contact token.
+        lone_surrogate = _SURROGATE_ESCAPE.search(data) is not None and _holds_lone_surrogate(value)
+    except Exception as error:
         reason = str(error) if str(error).startswith("duplicate member") else "is not valid JSON"
         raise _malformed(f"the token {what} {reason}") from error
     if not isinstance(value, dict):
         raise _malformed(f"the token {what} is not a JSON object")
-    # "\ud800" alone is valid JSON but not text (RFC 8259 section 8.2): refused here, it would otherwise fail
-    # as a 500 when the claim is written into the UTF-8 contact token.
-    if _SURROGATE_ESCAPE.search(data) and _holds_lone_surrogate(value):
+    if lone_surrogate:
         raise _malformed(f"the token {what} holds an unpaired UTF-16 surrogate")
     return value

@@ -75,6 +75,14 @@ def usable_rs256_jwks(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return usable
 
 
+class UnusableSigningKey(ValueError):
+    """Raised by a `build_key` that refuses a well-formed key on purpose; the message is safe to log."""
+
+
+def _skip_reason(error: Exception) -> str:
+    return str(error) if isinstance(error, UnusableSigningKey) else type(error).__name__
+
+
 def signing_keys_unavailable() -> ServiceUnavailable:
     return ServiceUnavailable(
         "the identity provider's signing keys cannot be loaded right now",
@@ -94,6 +102,7 @@ class OpenIdProvider(Generic[K]):
     ) -> None:
         self.metadata_url = metadata_url
         self._build_key = build_key
+        self._skipped_kids: set[str] = set()
         self._fetcher = fetcher or JsonFetcher()
         self._state: RefreshingValue[ProviderState[K]] = RefreshingValue(
             traced(KEY_FETCH_SPAN, self._fetch),
@@ -136,7 +145,9 @@ class OpenIdProvider(Generic[K]):
             try:
                 keys[entry["kid"]] = self._build_key(entry)
             except Exception as error:
-                _log.warning("ignoring signing key %r: %s", entry["kid"], type(error).__name__)
+                if entry["kid"] not in self._skipped_kids:  # once per key, not at every refresh
+                    self._skipped_kids.add(entry["kid"])
+                    _log.warning("ignoring signing key %r: %s", entry["kid"], _skip_reason(error))
         if not keys:
             raise FetchError(f"{metadata.jwks_uri} has no usable RS256 signing key")
         _log.info("loaded %d signing keys from %s", len(keys), metadata.jwks_uri)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shared.guids import GUID_EXAMPLE, is_guid
 from shared.lists import split_list
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class ConfigurationError(Exception):
 
 class SettingReader:
     """Canonical name -> value (see shared/catalogue.py effective_values), the catalogue's defaults, and the
-    problems found so far."""
+    problems found so far. Every read goes through `get`, which remembers the setting being read, so that a failure
+    no check foresaw still names its setting (`guarded`)."""
 
     def __init__(
         self,
@@ -41,20 +45,32 @@ class SettingReader:
         self.values = values
         self._default_of = default_of
         self.problems: list[SettingProblem] = [] if problems is None else problems
+        self.reading = "settings"  # the setting being read, for an error no check foresaw (guarded)
 
     def problem(self, name: str, message: str) -> None:
         self.problems.append(SettingProblem(name, message))
 
+    def guarded(self, read: Callable[[SettingReader], T]) -> T | None:
+        """`read(self)`; any exception it raises becomes a configuration problem named after the setting being read
+        (never a 5xx, never "store unreachable"), and the result is None."""
+        try:
+            return read(self)
+        except Exception as error:
+            self.problem(self.reading, f"cannot be read ({type(error).__name__}); check its value")
+            return None
+
     def get(self, name: str) -> str | None:
         """The setting's value as set (None when unset)."""
+        self.reading = name
         return self.values.get(name)
 
     def value(self, name: str) -> str | None:
         """The setting's value, or its catalogue default."""
-        return self.values.get(name, self._default_of(name))
+        value = self.get(name)
+        return self._default_of(name) if value is None else value
 
     def required(self, name: str) -> str:
-        value = self.values.get(name)
+        value = self.get(name)
         if value is None:
             self.problem(name, "is required but not set")
             return ""
@@ -84,7 +100,7 @@ class SettingReader:
             self.problem(name, f"must be a GUID like {GUID_EXAMPLE}, got {value!r}")
 
     def guids(self, name: str) -> list[str]:
-        values = [item.lower() for item in split_list(self.values.get(name))]
+        values = [item.lower() for item in split_list(self.get(name))]
         for value in values:
             self.guid(name, value)
         return values

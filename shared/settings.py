@@ -62,8 +62,9 @@ class Settings:
         return tuple(sorted((w for w in self.widgets.values() if not w.available), key=lambda w: w.widget_id))
 
     def widget_for(self, widget_id: str | None) -> Widget | None:
-        """The widget a request names (None or the default id: the default); None when it is not configured."""
-        if widget_id is None or widget_id.lower() == self.default_widget_id.lower():
+        """The widget a request names (None, empty or the default id: the default); None when it is not configured.
+        Empty is the default because Azure drops an empty query parameter before the function sees it."""
+        if not widget_id or widget_id.lower() == self.default_widget_id.lower():
             return self.widget
         if not is_guid(widget_id):
             return None
@@ -71,16 +72,22 @@ class Settings:
 
 
 def parse_settings(sources: Mapping[str, str]) -> Settings:
-    """Validates every setting and reports all problems at once."""
+    """Validates every setting and reports all problems at once; a failure no check foresaw is a problem named
+    after the setting being read (SettingReader.guarded)."""
     reader = SettingReader(effective_values(sources), default_of)
+    settings = reader.guarded(_read_settings)
+    if reader.problems or settings is None:
+        raise ConfigurationError(reader.problems)
+    return settings
+
+
+def _read_settings(reader: SettingReader) -> Settings:
     entra = read_entra_policy(reader)
     widget = read_default_widget(reader)
     widgets = {widget.widget_id.lower(): widget, **read_widgets(reader, widget)}
     verbose_log = reader.boolean("VERBOSE_LOG")
     read_store_options(reader)  # validated here too, so that every problem is reported together
     chat_history = read_chat_history_options(reader, any(w.persistent_chat for w in widgets.values()))
-    if reader.problems:
-        raise ConfigurationError(reader.problems)
     return Settings(
         entra=entra,
         widgets=widgets,

@@ -128,6 +128,8 @@ def segment_attribute_problems(parsed: object) -> list[str]:
         json.dumps(parsed, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         problems.append("holds text that is not valid Unicode (an unpaired surrogate)")
+    except (RecursionError, ValueError):  # parsed, but nested too deeply to be written into a contact token
+        problems.append("is nested too deeply to be written into a contact token")
     return problems
 
 
@@ -224,8 +226,43 @@ def read_secret(reader: SettingReader, name: str, unset: str) -> Secret:
     if secret is None:
         reader.problem(name, unset)
     elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
-        reader.problem(name, "is too short to be an Amazon Connect security key")
+        reader.problem(
+            name, f"is too short to be an Amazon Connect security key (at least {MIN_WIDGET_SECRET_LENGTH} characters)"
+        )
+    elif not _is_utf8_text(secret):  # signing encodes it as UTF-8: refused here, not as a 500 per request
+        reader.problem(name, "is not text (it holds bytes that are not UTF-8)")
     return Secret(secret or "")
+
+
+def _is_utf8_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def read_secret_setting_names(reader: SettingReader) -> None:
+    """Key settings whose names differ only in case: one Key Vault secret in Azure (names are case-insensitive
+    there), so one widget would silently sign with the other's key."""
+    by_folded: dict[str, list[str]] = {}
+    for name in reader.values:
+        if is_widget_secret_setting(name):
+            by_folded.setdefault(name.upper(), []).append(name)
+    for names in by_folded.values():
+        if len(names) > 1:
+            reader.problem(
+                sorted(names)[0],
+                f"{' and '.join(sorted(names))} differ only in case; in Azure they are one Key Vault secret",
+            )
+
+
+def widget_label(widget_id: str, position: int) -> str:
+    """How a CONNECT_WIDGETS member is named in a problem: by its id when that is a UUID (public: it is in the
+    page's snippet); otherwise by position and length, never echoed (it may be a key pasted in the wrong place)."""
+    if is_guid(widget_id):
+        return widget_id
+    return f"#{position} (a name of {len(widget_id)} characters that is not a UUID)"
 
 
 def _global_option(reader: SettingReader, option: WidgetOption) -> object:
@@ -255,7 +292,14 @@ def read_default_widget(reader: SettingReader) -> Widget:
 
 
 def read_widgets(reader: SettingReader, default: Widget) -> dict[str, Widget]:
-    """CONNECT_WIDGETS, by lower-case widget id; each entry's problems name the widget id and the member."""
+    """CONNECT_WIDGETS, by lower-case widget id; each entry's problems name the widget id and the member. Then the
+    names of the key settings the entries name."""
+    widgets = _read_entries(reader, default)
+    read_secret_setting_names(reader)
+    return widgets
+
+
+def _read_entries(reader: SettingReader, default: Widget) -> dict[str, Widget]:
     raw = reader.get(WIDGETS_SETTING)
     if raw is None:
         return {}
@@ -269,14 +313,15 @@ def read_widgets(reader: SettingReader, default: Widget) -> dict[str, Widget]:
         return {}
     # Listed twice (exactly, or in another case): JSON keeps the last silently, so a key would be lost unseen.
     seen: set[str] = set()
-    for widget_id, _entry in json.loads(raw, object_pairs_hook=list):
+    for position, (widget_id, _entry) in enumerate(json.loads(raw, object_pairs_hook=list), start=1):
         if widget_id.lower() in seen:
-            reader.problem(WIDGETS_SETTING, f"widget {widget_id.lower()}: listed more than once")
+            shown = widget_label(widget_id.lower(), position)
+            reader.problem(WIDGETS_SETTING, f"widget {shown}: listed more than once")
         seen.add(widget_id.lower())
     widgets: dict[str, Widget] = {}
     secret_owners: dict[str, str] = {}
-    for widget_id, entry in entries.items():
-        widget = _WidgetEntry(reader, widget_id, default).parse(entry, secret_owners)
+    for position, (widget_id, entry) in enumerate(entries.items(), start=1):
+        widget = _WidgetEntry(reader, widget_id, position, default).parse(entry, secret_owners)
         if widget is not None:
             widgets[widget_id.lower()] = widget
     return widgets
@@ -285,13 +330,14 @@ def read_widgets(reader: SettingReader, default: Widget) -> dict[str, Widget]:
 class _WidgetEntry:
     """One CONNECT_WIDGETS entry, checked by the default widget's rules; a member left out takes the default's."""
 
-    def __init__(self, reader: SettingReader, widget_id: str, default: Widget) -> None:
+    def __init__(self, reader: SettingReader, widget_id: str, position: int, default: Widget) -> None:
         self.reader = reader
         self.widget_id = widget_id
+        self.label = widget_label(widget_id, position)
         self.default = default
 
     def problem(self, message: str) -> None:
-        self.reader.problem(WIDGETS_SETTING, f"widget {self.widget_id}: {message}")
+        self.reader.problem(WIDGETS_SETTING, f"widget {self.label}: {message}")
 
     def parse(self, entry: object, secret_owners: dict[str, str]) -> Widget | None:
         if not is_guid(self.widget_id):
@@ -307,6 +353,7 @@ class _WidgetEntry:
             self.problem(f"unknown member {member!r} (known: {', '.join(sorted(WIDGET_MEMBERS))})")
         secret_setting = entry.get(SECRET_SETTING_MEMBER)
         secret = self.secret(secret_setting, secret_owners)
+        self.reader.reading = WIDGETS_SETTING  # secret() read the key setting; the options are this entry again
         options = {option.widget_field: self.option(entry, option) for option in WIDGET_OPTIONS}
         if isinstance(secret_setting, str):
             options["secret_setting"] = secret_setting

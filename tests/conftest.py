@@ -14,8 +14,9 @@ from tools.testkit.tokens import SigningKey
 
 # Whole-suite log check: every log record of the run is scanned for tokens, signatures and secrets.
 # The same for every metric attribute and span attribute (the OpenTelemetry SDK's in-memory reader/exporter).
+# Whole-suite loopback guard: no test connects to, or resolves, anything outside loopback (tests/loopback_guard.py).
 # pytester: tests/security/test_log_hygiene.py runs a separate pytest to prove a leaking run fails.
-pytest_plugins = ("tests.security.log_hygiene", "tests.security.telemetry_hygiene", "pytester")
+pytest_plugins = ("tests.loopback_guard", "tests.security.log_hygiene", "tests.security.telemetry_hygiene", "pytester")
 
 
 @pytest.fixture(scope="session")

@@ -108,6 +108,11 @@ ACCEPT_TABLE = [
     ("application/jsonx", False),
     ("application", False),
     ("text/html", False),
+    # text/plain refused outright (q=0) while JSON is acceptable: JSON, whatever range admits it
+    ("*/*, text/plain;q=0", True),
+    ("text/*;q=0, */*;q=0.1", True),
+    ("text/plain;q=0", False),
+    ("application/json;q=0, text/plain;q=0", False),
 ]
 
 
@@ -257,7 +262,7 @@ def test_the_widget_id_query_parameter_chooses_the_widget(
     assert decode_contact_token(call(authorization).get_body().decode())
 
 
-@pytest.mark.parametrize("widget_id", ["0f8e7d6c-0000-4000-8000-00000000e0ff", "not-a-uuid", ""])
+@pytest.mark.parametrize("widget_id", ["0f8e7d6c-0000-4000-8000-00000000e0ff", "not-a-uuid"])
 def test_an_unknown_widget_is_400_unknown_widget_without_a_token(
     monkeypatch: pytest.MonkeyPatch, configured: FakeEntra, widget_id: str
 ) -> None:

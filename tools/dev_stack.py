@@ -54,7 +54,9 @@ from tools.swa_emulator import serve_built_page
 
 START_TIMEOUT_SECONDS = 30.0
 CHILD_POLL_SECONDS = 0.5
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT arrives as KeyboardInterrupt
+# SIGINT too: Python turns it into KeyboardInterrupt only when it was not ignored at start, and a process started in
+# the background of a non-interactive shell (`scripts/run &`, CI) inherits it ignored.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class StackStopped(Exception):
@@ -66,7 +68,7 @@ class StackStopped(Exception):
 
 
 def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
-    for stop_signal in (*STOP_SIGNALS, signal.SIGINT):
+    for stop_signal in STOP_SIGNALS:
         signal.signal(stop_signal, signal.SIG_IGN)  # a second signal must not interrupt the clean-up
     raise StackStopped(signum)
 
@@ -172,7 +174,9 @@ def run_function(
     port: int, settings: dict[str, str], *, ca_bundle: Path | None, cors: str = "", quiet: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The function app in its own process (a real cold start), served by the local runner."""
-    environment = {**os.environ, **settings}
+    # Development settings only: DefaultAzureCredential (used if APP_CONFIG_ENDPOINT leaks in from the shell) must
+    # not probe the managed-identity endpoint 169.254.169.254 from a laptop.
+    environment = {**os.environ, "AZURE_TOKEN_CREDENTIALS": "EnvironmentCredential", **settings}
     if ca_bundle is not None:
         environment["REQUESTS_CA_BUNDLE"] = str(ca_bundle)  # trust the development certificate, in that process only
     command = [sys.executable, "-m", "tools.local_runner", "--port", str(port), "--no-local-settings"]
@@ -185,7 +189,8 @@ def run_function(
         _wait_for_function(url, process)
         yield url, process
     finally:
-        stop_child(process, signal.SIGINT)
+        # SIGTERM, not SIGINT: a child started with SIGINT ignored (see STOP_SIGNALS) would not hear SIGINT.
+        stop_child(process)
 
 
 @contextmanager
@@ -294,9 +299,6 @@ def main(argv: list[str] | None = None) -> int:
                 built_page=args.built_page,
                 step_up_page_port=args.step_up_page_port,
             )
-    except KeyboardInterrupt:
-        print("\nstopped by SIGINT", flush=True)
-        return 128 + signal.SIGINT
     except StackStopped as stopped:
         print(f"\nstopped by {stopped}", flush=True)
         return 128 + stopped.signum

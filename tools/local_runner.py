@@ -50,6 +50,21 @@ class HttpRoute:
     wants_context: bool
 
 
+def host_query_params(query: str) -> dict[str, str]:
+    """`req.params` as Azure builds it. The host (ToRpcHttp in azure-functions-host) reads ASP.NET Core's query
+    collection, whose names are case-insensitive (the first spelling is kept), and sends each name once with
+    StringValues.ToString(): the non-empty values joined by ",". The Python worker does not declare
+    UseNullableValueDictionaryForHttp, so a name whose value is empty is left out. `?widgetId=a&widgetId=b` is
+    therefore "a,b", and `?widgetId=` is no parameter at all."""
+    values: dict[str, list[str]] = {}
+    spelling: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        key = spelling.setdefault(name.lower(), name)
+        values.setdefault(key, []).append(value)
+    joined = {name: ",".join(value for value in items if value) for name, items in values.items()}
+    return {name: value for name, value in joined.items() if value}
+
+
 def route_path(prefix: str, route: str) -> str:
     return "/" + "/".join(part for part in (prefix.strip("/"), route.strip("/")) if part)
 
@@ -198,7 +213,7 @@ class FunctionHost:
             method,
             f"http://{host}{target}",
             headers=dict(headers),
-            params=dict(parse_qsl(urlsplit(target).query)),
+            params=host_query_params(urlsplit(target).query),
             route_params=route_params,
             body=body,
         )

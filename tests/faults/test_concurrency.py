@@ -28,7 +28,7 @@ def all_at_once(calls: list[Callable[[], FunctionAnswer]]) -> list[FunctionAnswe
     barrier = threading.Barrier(len(calls))
 
     def run(call: Callable[[], FunctionAnswer]) -> FunctionAnswer:
-        barrier.wait(10)
+        barrier.wait(60)
         return call()
 
     with ThreadPoolExecutor(len(calls)) as pool:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.session_checks import fail_session_on, fail_test_on, write_summary
 from tools.dev_defaults import DEV_STEP_UP_WIDGET_SECRET, DEV_WIDGET_SECRET
 from tools.testkit import service as service_support
 from tools.testkit.leak_registry import REGISTRY, Finding, LeakRegistry
@@ -112,9 +113,7 @@ def _no_secrets_in_logs(request: pytest.FixtureRequest) -> Iterator[None]:
     _handler.current_test = request.node.nodeid
     yield
     _handler.current_test = None
-    leaks = _handler.take_leaks(request.node.nodeid)
-    if leaks:
-        pytest.fail("secret material reached the log:\n  " + "\n  ".join(map(str, leaks)), pytrace=False)
+    fail_test_on(_handler.take_leaks(request.node.nodeid), "secret material reached the log")
 
 
 @pytest.fixture
@@ -126,17 +125,16 @@ def log_hygiene() -> LeakCheckingHandler:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stray = _handler.take_leaks(everything=True)
     _state["stray"] = stray
-    if stray and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    fail_session_on(session, stray)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    stray = _state.get("stray", [])
-    terminalreporter.write_sep("-", "log hygiene")
-    terminalreporter.write_line(
+    write_summary(
+        terminalreporter,
+        "log hygiene",
         f"{_handler.records_scanned} log records (root at DEBUG, VERBOSE_LOG on) scanned against "
-        f"{REGISTRY.count} registered tokens, signatures and secrets: "
-        + (f"{len(stray)} LEAK(S) outside any test" if stray else "no leak outside the tests' own checks")
+        f"{REGISTRY.count} registered tokens, signatures and secrets: ",
+        _state.get("stray", []),
+        clean="no leak outside the tests' own checks",
+        dirty="LEAK(S) outside any test",
     )
-    for leak in stray:
-        terminalreporter.write_line(f"  {leak}", red=True)

@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tests.support.session_checks import fail_session_on, fail_test_on, write_summary
 from tools.testkit.leak_registry import REGISTRY, Finding, LeakRegistry
 
 Attributes = frozenset[tuple[str, Any]]
@@ -136,9 +137,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _no_secrets_in_telemetry(request: pytest.FixtureRequest) -> Iterator[None]:
     _stray.extend(_capture.scan_new(None))  # recorded between tests (a late background thread)
     yield
-    leaks = _capture.scan_new(request.node.nodeid)
-    if leaks:
-        pytest.fail("secret material reached telemetry:\n  " + "\n  ".join(map(str, leaks)), pytrace=False)
+    fail_test_on(_capture.scan_new(request.node.nodeid), "secret material reached telemetry")
 
 
 @pytest.fixture
@@ -149,16 +148,16 @@ def telemetry() -> TelemetryCapture:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     _stray.extend(_capture.scan_new(None))
-    if _stray and session.exitstatus == 0:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    fail_session_on(session, _stray)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    terminalreporter.write_sep("-", "telemetry hygiene")
-    terminalreporter.write_line(
+    write_summary(
+        terminalreporter,
+        "telemetry hygiene",
         f"{_capture.spans_scanned} spans and {_capture.points_scanned} metric attribute sets scanned against "
-        f"{REGISTRY.count} registered tokens, signatures and secrets: "
-        + (f"{len(_stray)} LEAK(S) outside any test" if _stray else "no leak outside the tests' own checks")
+        f"{REGISTRY.count} registered tokens, signatures and secrets: ",
+        _stray,
+        clean="no leak outside the tests' own checks",
+        dirty="LEAK(S) outside any test",
     )
-    for leak in _stray:
-        terminalreporter.write_line(f"  {leak}", red=True)

@@ -181,7 +181,7 @@ ATTACKS: list[Attack] = [
     Attack("NaN in a claim", 401, "malformed_token",
            lambda f: bearer(f.genuine(json_bytes(f.claims())[:-1] + b',"exp":NaN}'))),
     Attack("no Authorization header", 401, "missing_token", lambda f: None, reaches_keys=False),
-    Attack("Basic credentials instead of Bearer", 401, "malformed_token",
+    Attack("Basic credentials instead of Bearer", 401, "missing_token",
            lambda f: "Basic YWRhOnBhc3N3b3Jk", reaches_keys=False),
     Attack("Bearer with no token", 401, "malformed_token", lambda f: "Bearer ", reaches_keys=False),
     # --- time ----------------------------------------------------------------------------------------

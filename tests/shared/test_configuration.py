@@ -272,6 +272,26 @@ def test_invalid_store_settings_are_named(name: str, value: str) -> None:
     assert caught.value.code == "configuration_invalid"
 
 
+def test_an_unforeseen_failure_reading_a_store_setting_names_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17: a failure no check foresaw while reading how to reach the store is a configuration error naming
+    the setting (503 configuration_invalid), never a store that seems unreachable."""
+
+    def broken(endpoint: str | None) -> str | None:
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr("shared.app_configuration.app_config_endpoint_problem", broken)
+    environ = base_settings(
+        "https://login.microsoftonline.com/x/v2.0", APP_CONFIG_ENDPOINT="https://contoso.azconfig.io"
+    )
+    with pytest.raises(ServiceUnavailable) as caught:
+        ConfigurationProvider(environ).current()
+    assert caught.value.code == "configuration_invalid"
+    assert "APP_CONFIG_ENDPOINT: cannot be read (RuntimeError); check its value" in caplog.text
+    assert StoreOptions.from_values({"APP_CONFIG_ENDPOINT": "https://contoso.azconfig.io"}) is None
+
+
 def test_the_store_settings_default_to_the_contract() -> None:
     options = StoreOptions.from_values({"APP_CONFIG_ENDPOINT": "https://contoso.azconfig.io"})
     assert options is not None

@@ -209,11 +209,11 @@ def test_structure_rules(fake_entra: FakeEntra) -> None:
 def test_credentials_must_be_a_single_bearer_token(fake_entra: FakeEntra) -> None:
     service = make_service(base_settings(fake_entra.authority))
     token = access_token(fake_entra.key)
-    for header in (None, "", "   "):
+    for header in (None, "", "   ", f"Basic {token}", "Basic YWRhOnBhc3N3b3Jk", "Negotiate abc"):
         with pytest.raises(ContactTokenError) as caught:
             service.issue(header)
-        assert caught.value.code == "missing_token"
-    for header in (f"Basic {token}", f"Bearer {token} extra", "Bearer ", f"Bearer\t{token}x y", f"Bearer {token}é"):
+        assert (caught.value.code, caught.value.headers()) == ("missing_token", {"WWW-Authenticate": "Bearer"})
+    for header in (f"Bearer {token} extra", "Bearer ", f"Bearer\t{token}x y", f"Bearer {token}é"):
         with pytest.raises(ContactTokenError) as caught:
             service.issue(header)
         assert caught.value.code == "malformed_token", header[:12]

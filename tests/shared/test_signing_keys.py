@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.errors import ContactTokenError
 from shared.openid import KEY_SET_MAX_AGE_SECONDS, UNKNOWN_KID_MIN_GAP_SECONDS
@@ -199,7 +201,7 @@ def test_concurrent_cold_requests_share_one_fetch(fake_entra: FakeEntra, clock: 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(60)
     assert results == ["ok"] * 16
     assert (fake_entra.fetch_count("metadata"), fake_entra.fetch_count("keys")) == (1, 1)
 
@@ -221,10 +223,31 @@ def test_callers_that_waited_out_a_slow_failing_cold_load_share_it() -> None:
     value = RefreshingValue(slow_failure, name="test", max_age=100, min_gap=300, retry_empty_after=5, clock=clock)
     first = threading.Thread(target=value.get)
     first.start()
-    started.wait(5)
+    assert started.wait(60)
     waiters = [threading.Thread(target=value.get) for _ in range(4)]
     for waiter in waiters:
         waiter.start()
     for thread in (first, *waiters):
-        thread.join(5)
+        thread.join(60)
     assert len(loads) == 1
+
+
+def test_an_rsa_key_under_2048_bits_is_never_used_and_logged_once(
+    fake_entra: FakeEntra, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 7518 section 3.3: RS256 keys are 2048 bits or more. A token signed with a shorter key in the set gets
+    what an unknown key gets, after the unknown-kid refresh rule ran; the skipped kid is logged once."""
+    weak = SigningKey("weak-1024", rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505
+    fake_entra.state.keys.append(weak)
+    service = service_for(fake_entra, clock)
+    with caplog.at_level(logging.WARNING, logger="shared.openid"):
+        assert code_of(service, access_token(fake_entra.key)) == "ok"
+        assert code_of(service, access_token(weak)) == "unknown_signing_key"
+        assert fake_entra.fetch_count("keys") == 2  # the unknown-kid refresh ran, and still found no usable key
+        clock.advance(KEY_SET_MAX_AGE_SECONDS + 1)
+        assert code_of(service, access_token(fake_entra.key)) == "ok"
+        service.join_background()
+    skipped = [record.getMessage() for record in caplog.records if "weak-1024" in record.getMessage()]
+    assert skipped == [
+        "ignoring signing key 'weak-1024': an RSA key of 1024 bits; RS256 needs at least 2048 (RFC 7518 3.3)"
+    ]

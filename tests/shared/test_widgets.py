@@ -13,6 +13,7 @@ import pytest
 from shared.catalogue import is_secret_setting, is_setting_name, select_settings
 from shared.configuration import ConfigurationProvider
 from shared.errors import InsufficientScope, InvalidToken, MissingToken, ServiceUnavailable, UnknownWidget
+from shared.guids import is_guid
 from shared.setting_reader import ConfigurationError
 from shared.settings import parse_settings
 from tests.support.azure_stand_ins import AzureStandIns
@@ -136,7 +137,7 @@ def test_a_widget_can_clear_the_global_lists() -> None:
 # --- the widget is chosen only after the credentials are checked ---------------------------------------------
 
 
-@pytest.mark.parametrize("widget_id", [NOT_CONFIGURED_ID, "sales", "", "x" * 5000, WIDGET_ID + " ", SALES_ID + "0"])
+@pytest.mark.parametrize("widget_id", [NOT_CONFIGURED_ID, "sales", "x" * 5000, WIDGET_ID + " ", SALES_ID + "0"])
 def test_a_valid_token_for_an_unknown_widget_is_400_unknown_widget(fake_entra: FakeEntra, widget_id: str) -> None:
     service = make_service(base_settings(fake_entra.authority, **two_widgets()))
     with pytest.raises(UnknownWidget) as caught:
@@ -218,7 +219,8 @@ def test_a_bad_connect_widgets_entry_names_the_widget_and_the_setting(
     settings = {"CONNECT_WIDGETS": json.dumps({widget_id: entry}), "CONNECT_WIDGET_SECRET_SALES": SALES_SECRET}
     problems = problems_of(settings)
     assert [name for name, _ in problems] == ["CONNECT_WIDGETS"] * len(problems)
-    assert any(text.startswith(f"widget {widget_id}: ") and message in text for _, text in problems), problems
+    shown = widget_id if is_guid(widget_id) else "#1 (a name of"  # a name that is not a UUID is never echoed
+    assert any(text.startswith(f"widget {shown}") and message in text for _, text in problems), problems
     assert not any(SALES_SECRET in text for _, text in problems)
 
 
@@ -235,7 +237,9 @@ def test_connect_widgets_must_be_a_json_object(raw: str, message: str) -> None:
 def test_a_short_widget_secret_is_refused_by_name_never_by_value() -> None:
     short = "Sh0rt-K3y"
     problems = problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET_SALES": short})
-    assert problems == [("CONNECT_WIDGET_SECRET_SALES", "is too short to be an Amazon Connect security key")]
+    assert problems == [
+        ("CONNECT_WIDGET_SECRET_SALES", "is too short to be an Amazon Connect security key (at least 16 characters)")
+    ]
 
 
 def test_two_widgets_may_not_share_one_key_setting() -> None:
@@ -353,3 +357,58 @@ def test_a_widget_listed_twice_is_a_configuration_error(second_spelling: str) ->
     again = f'"{second_spelling}": {{"secretSetting": "CONNECT_WIDGET_SECRET_SUPPORT"}}'
     settings["CONNECT_WIDGETS"] = "{" + first + ", " + again + "}"
     assert ("CONNECT_WIDGETS", f"widget {SALES_ID}: listed more than once") in problems_of(settings)
+
+
+# --- issue 17: judgement calls on widget settings -----------------------------------------------------------
+
+
+def test_a_connect_widgets_name_that_is_not_a_uuid_is_reported_by_position_and_length_never_echoed() -> None:
+    pasted_key = "pasted-widget-key-0123456789abcdef0123456789ab"  # a key pasted where a widget id belongs
+    widgets = {SALES_ID: {"secretSetting": "CONNECT_WIDGET_SECRET_SALES"}, pasted_key: {}}
+    problems = problems_of({"CONNECT_WIDGETS": json.dumps(widgets), "CONNECT_WIDGET_SECRET_SALES": SALES_SECRET})
+    assert problems == [
+        (
+            "CONNECT_WIDGETS",
+            f"widget #2 (a name of {len(pasted_key)} characters that is not a UUID): the key must be a widget id "
+            "(a UUID like 00000000-0000-0000-0000-000000000000)",
+        )
+    ]
+    assert not any(pasted_key in text for _, text in problems)
+
+
+def test_two_widget_key_settings_differing_only_in_case_are_a_configuration_error() -> None:
+    # In Azure both names map to one Key Vault secret: one widget would sign with the other's key.
+    settings = {**two_widgets(), "CONNECT_WIDGET_SECRET_Sales": SALES_SECRET[::-1]}
+    problems = problems_of(settings)
+    assert problems == [
+        (
+            "CONNECT_WIDGET_SECRET_SALES",
+            "CONNECT_WIDGET_SECRET_SALES and CONNECT_WIDGET_SECRET_Sales differ only in case; "
+            "in Azure they are one Key Vault secret",
+        )
+    ]
+
+
+@pytest.mark.parametrize("name", ["CONNECT_WIDGET_SECRET", "CONNECT_WIDGET_SECRET_SALES"])
+def test_a_widget_key_that_is_not_utf8_text_is_a_configuration_error_at_parse_time(name: str) -> None:
+    # os.environ turns bytes that are not UTF-8 into lone surrogates (surrogateescape): signing would fail later.
+    not_text = "widget-key-with-a-raw-byte-\udcff-0123456789"
+    problems = problems_of({**two_widgets(), name: not_text})
+    assert problems == [(name, "is not text (it holds bytes that are not UTF-8)")]
+
+
+def test_an_unforeseen_failure_while_parsing_a_setting_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(raw: str | None) -> Any:
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr("shared.widget.parse_custom_attributes", broken)
+    assert problems_of({"SSO_CUSTOM_ATTRIBUTES": "department"}) == [
+        ("SSO_CUSTOM_ATTRIBUTES", "cannot be read (RuntimeError); check its value")
+    ]
+
+
+def test_an_empty_widget_id_is_the_default_widget_on_any_host(fake_entra: FakeEntra) -> None:
+    # Azure drops `?widgetId=` before the function runs (None); a host that passes "" through gets the same answer.
+    service = make_service(base_settings(fake_entra.authority, **two_widgets()))
+    token = access_token(fake_entra.key)
+    assert decode_contact_token(service.issue(f"Bearer {token}", "").jwt)["sub"] == WIDGET_ID

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from tools.paths import REPO_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
+LOOPBACK_ONLY_RESOLVER = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -20,11 +21,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Every name but the loopback ones fails to resolve inside Chromium: the flags above still leave it asking the
+    # machine's resolver for update.googleapis.com and accounts.google.com. IP literals are never resolved.
+    LOOPBACK_ONLY_RESOLVER,
     # The local identity provider's certificate is self-signed (made at test time); tests only.
     "--ignore-certificate-errors",
 ]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
-WAIT_MS = 15_000
+WAIT_MS = 45_000  # a ceiling for event waits, generous for a loaded 2-core machine; never a timing assertion
 
 
 def chromium_path() -> str:

@@ -10,11 +10,19 @@ import pytest
 import requests
 
 from shared.routes import CONTACT_TOKEN_PATH, CONTACT_TOKEN_ROUTE
-from tools.local_runner import apply_values, load_host, read_host_settings, route_path, route_pattern, serve
+from tools.local_runner import (
+    apply_values,
+    host_query_params,
+    load_host,
+    read_host_settings,
+    route_path,
+    route_pattern,
+    serve,
+)
 from tools.paths import REPO_ROOT
 from tools.testkit.fake_entra import FakeEntra
 from tools.testkit.service import base_settings, decode_contact_token
-from tools.testkit.tokens import access_token
+from tools.testkit.tokens import WIDGET_ID, access_token
 
 
 @pytest.fixture
@@ -125,3 +133,50 @@ def test_a_refused_preflight_names_the_origin_and_the_setting_that_allows_it(
     assert "refused the CORS preflight from origin http://127.0.0.1:5173" in warnings[0]
     assert "allowed: http://localhost:5173" in warnings[0]
     assert "Host.CORS in local.settings.json" in warnings[0]
+
+
+# How Azure builds req.params (azure-functions-host ToRpcHttp + ASP.NET Core's query collection, Python worker
+# without UseNullableValueDictionaryForHttp): names case-insensitive, first spelling kept; repeated values joined
+# by "," with empty ones skipped (StringValues.ToString); a name left with no value is not passed at all.
+QUERY_TABLE = [
+    ("", {}),
+    ("widgetId=a", {"widgetId": "a"}),
+    ("widgetId=", {}),
+    ("widgetId", {}),
+    ("widgetId=a&widgetId=b", {"widgetId": "a,b"}),
+    ("widgetId=a&widgetId=&widgetId=b", {"widgetId": "a,b"}),
+    ("widgetId=&widgetId=", {}),
+    ("widgetId=&widgetId=b", {"widgetId": "b"}),
+    ("widgetId=a&WIDGETID=b", {"widgetId": "a,b"}),
+    ("widgetid=a", {"widgetid": "a"}),
+    ("widgetId=a%2Cb+c", {"widgetId": "a,b c"}),
+]
+
+
+@pytest.mark.parametrize(("query", "params"), QUERY_TABLE)
+def test_query_parameters_reach_the_function_as_azure_passes_them(query: str, params: dict[str, str]) -> None:
+    assert host_query_params(query) == params
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("widgetId=", 200, None),  # empty: the default widget, on every host
+        (f"widgetId={WIDGET_ID}", 200, None),
+        (f"widgetId={WIDGET_ID}&widgetId={WIDGET_ID}", 400, "unknown_widget"),  # "id,id" as in Azure
+        (f"widgetId={WIDGET_ID}&widgetId=", 200, None),  # the empty value is skipped when joining
+    ],
+)
+def test_widget_id_parameters_get_the_answer_azure_gives(
+    runner: str, fake_entra: FakeEntra, query: str, status: int, code: str | None
+) -> None:
+    response = requests.get(
+        f"{runner}{CONTACT_TOKEN_PATH}?{query}",
+        headers={"Authorization": f"Bearer {access_token(fake_entra.key)}"},
+        timeout=10,
+    )
+    assert response.status_code == status, response.text
+    if code is None:
+        decode_contact_token(response.text)
+    else:
+        assert response.json()["code"] == code
