@@ -17,7 +17,7 @@ import azure.functions as func
 from shared.contact_token_service import ContactTokenService, IssuedContactToken
 from shared.errors import ContactTokenError
 from shared.log_sampling import REFUSAL_LOG_INTERVAL_SECONDS, OncePerInterval, log_sampled
-from shared.routes import CONTACT_TOKEN_ROUTE, HEALTH_ROUTE
+from shared.routes import CONTACT_TOKEN_ROUTE, HEALTH_ROUTE, LAST_CONTACT_ROUTE
 
 ROUTE = CONTACT_TOKEN_ROUTE
 PROBLEM_TYPE_PREFIX = "urn:connect-sso:error:"
@@ -62,15 +62,25 @@ contact_token_service = _BuiltOnce()
 def aws_connect_jwt(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     try:
         issued = contact_token_service().issue(req.headers.get("Authorization"), req.params.get("widgetId"))
-    except ContactTokenError as error:
-        return _problem_response(error, context.invocation_id)
-    except Exception:
-        _log.exception("unexpected error (invocation %s)", context.invocation_id)
-        return _problem_response(
-            ContactTokenError(f"Something went wrong; quote invocation id {context.invocation_id}."),
-            context.invocation_id,
-        )
+    except Exception as error:
+        return _failure_response(error, context.invocation_id)
     return _success_response(issued, req.headers.get("Accept"))
+
+
+@app.route(route=LAST_CONTACT_ROUTE, methods=["PUT", "DELETE"], auth_level=func.AuthLevel.ANONYMOUS)
+def last_contact(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    """Persistent chat: PUT stores the caller's chat contact id for the widget, DELETE forgets it. 204 either way;
+    nothing stored is ever answered (shared/last_contact.py)."""
+    service = contact_token_service()
+    authorization, widget_id = req.headers.get("Authorization"), req.params.get("widgetId")
+    try:
+        if req.method == "DELETE":
+            service.forget_last_contact(authorization, widget_id)
+        else:
+            service.remember_last_contact(authorization, widget_id, req.get_body())
+    except Exception as error:
+        return _failure_response(error, context.invocation_id)
+    return func.HttpResponse(status_code=204, headers=COMMON_HEADERS)
 
 
 @app.route(route=HEALTH_ROUTE, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -126,6 +136,15 @@ def _success_response(issued: IssuedContactToken, accept: str | None) -> func.Ht
         body = json.dumps({"data": issued.jwt, "expiresIn": issued.expires_in, "displayName": issued.display_name})
         return func.HttpResponse(body, status_code=200, mimetype="application/json", headers=COMMON_HEADERS)
     return func.HttpResponse(issued.jwt, status_code=200, mimetype="text/plain", headers=COMMON_HEADERS)
+
+
+def _failure_response(error: Exception, invocation_id: str) -> func.HttpResponse:
+    if isinstance(error, ContactTokenError):
+        return _problem_response(error, invocation_id)
+    _log.error("unexpected error (invocation %s)", invocation_id, exc_info=error)
+    return _problem_response(
+        ContactTokenError(f"Something went wrong; quote invocation id {invocation_id}."), invocation_id
+    )
 
 
 def _problem_response(error: ContactTokenError, invocation_id: str) -> func.HttpResponse:

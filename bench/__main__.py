@@ -15,7 +15,7 @@ import platform
 import pstats
 import sys
 
-from bench import cold_start, concurrency, memory, per_request, throughput
+from bench import cold_start, concurrency, memory, per_request, persistent_chat, throughput
 from bench.provider import BenchProvider, bench_provider
 
 TARGET_FLOOR_RATIO = 4.0
@@ -83,6 +83,15 @@ def _memory(provider: BenchProvider, requests: int) -> None:
     )
 
 
+def _persistent_chat(provider: BenchProvider, runs: int) -> None:
+    print(f"\nPersistent chat: the contact-token path against Azurite ({runs} timed calls each, milliseconds)")
+    figures = persistent_chat.measure(provider, runs)
+    off = figures[0].p50_ms
+    for figure in figures:
+        cost = "" if figure is figures[0] else f"  (+{figure.p50_ms - off:.2f} ms p50 over off)"
+        print(f"  p50 {figure.p50_ms:7.2f}  p95 {figure.p95_ms:7.2f}  CPU {figure.cpu_ms:5.2f}  {figure.name}{cost}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -92,12 +101,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4, help="client threads for the throughput run")
     parser.add_argument("--level-requests", type=int, default=2000, help="requests per concurrency level")
     parser.add_argument("--memory-requests", type=int, default=10_000, help="requests for the memory run")
-    parser.add_argument("--only", choices=("concurrency", "memory"), help="run just one of the newer measurements")
+    parser.add_argument("--chat-runs", type=int, default=500, help="timed calls per persistent chat measurement")
+    parser.add_argument(
+        "--only", choices=("concurrency", "memory", "persistent-chat"), help="run just one of the newer measurements"
+    )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the handler")
     args = parser.parse_args(argv)
     logging.disable(logging.CRITICAL)  # the function's own logging is not what is measured here
     print(f"connect-sso bench: Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs")
     with bench_provider() as provider:
+        if args.only == "persistent-chat":
+            _persistent_chat(provider, args.chat_runs)
+            return 0
         if args.only:
             (_concurrency if args.only == "concurrency" else _memory)(
                 provider, args.level_requests if args.only == "concurrency" else args.memory_requests
@@ -110,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         _throughput(provider, args.requests, args.clients)
         _concurrency(provider, args.level_requests)
         _memory(provider, args.memory_requests)
+        _persistent_chat(provider, args.chat_runs)
     return 0
 
 

@@ -3,6 +3,7 @@
 python -m connect_sso_admin doctor ...      check a deployment end to end (docs/operations.md)
 python -m connect_sso_admin agent-sso ...   agent and administrator SAML SSO (docs/agent-sso.md)
 python -m connect_sso_admin pipeline-check ...  is the deploy pipeline's identity narrowed? (docs/deploy.md)
+python -m connect_sso_admin chat-history forget --tenant <tid> --user <oid>  erase a person's chat history
 """
 
 from __future__ import annotations
@@ -31,5 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from connect_sso_admin.pipeline.check import main as pipeline_check
 
         return pipeline_check(rest)
+    if command == "chat-history":
+        from connect_sso_admin.chat_history import main as chat_history
+
+        return chat_history(rest)
     sys.stderr.write(f"unknown command {command!r}\n\n{USAGE}")
     return 2

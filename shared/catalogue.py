@@ -35,6 +35,8 @@ class SettingSpec:
     environment_only: bool = False
     # Set by the Azure deployment from what it creates (infra/azure/main.bicep's APP_CONFIG_SETTINGS), not chosen.
     derived_by_deployment: bool = False
+    # For local development only (Azurite's connection string): the deployment never writes it.
+    development_only: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -44,7 +46,9 @@ class SettingSpec:
     @property
     def optional(self) -> bool:
         """An operator's choice that App Configuration holds: the postprovision hook writes it when it is set."""
-        return not (self.required or self.secret or self.environment_only or self.derived_by_deployment)
+        return not (
+            self.required or self.secret or self.environment_only or self.derived_by_deployment or self.development_only
+        )
 
 
 _OPTIONAL_MEMBERS = ", ".join(f"`{option.member}`" for option in WIDGET_OPTIONS)
@@ -123,6 +127,36 @@ SETTINGS: tuple[SettingSpec, ...] = (
         aliases=("verboselog",),
     ),
     SettingSpec(
+        "CONNECT_PERSISTENT_CHAT",
+        "`true`: a returning user's contact token carries `previousContactId` (their last chat with the widget, "
+        "docs/persistent-chat.md); a widget's `persistentChat` member overrides it either way.",
+        default="false",
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_ENDPOINT",
+        "Table endpoint of the storage account holding chat history (`https://<account>.table.core.windows.net`), "
+        "reached with the managed identity. Required when persistent chat is on (or the connection string below).",
+        derived_by_deployment=True,
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_CONNECTION_STRING",
+        "Instead of CHAT_HISTORY_ENDPOINT, for local development against Azurite only: a storage connection string. "
+        "Never in Azure (the account refuses shared keys).",
+        secret=True,
+        development_only=True,
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_TABLE",
+        "Table holding chat history (created by the deployment; the function never creates tables).",
+        default="chathistory",
+        derived_by_deployment=True,
+    ),
+    SettingSpec(
+        "CHAT_HISTORY_RETENTION_DAYS",
+        "Days a stored last contact counts (older entries are ignored and deleted when met), 1..365.",
+        default="30",
+    ),
+    SettingSpec(
         "APP_CONFIG_ENDPOINT",
         "Azure App Configuration endpoint; its values win over the environment.",
         environment_only=True,
@@ -158,6 +192,7 @@ SECRET_SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTINGS 
 ENVIRONMENT_ONLY_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.environment_only)
 DERIVED_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.derived_by_deployment)
 OPTIONAL_SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SETTINGS if spec.optional)
+DEVELOPMENT_ONLY_SETTING_NAMES: frozenset[str] = frozenset(spec.name for spec in SETTINGS if spec.development_only)
 _ALL_NAMES = frozenset(ALL_SETTING_NAMES)
 _SPEC_BY_NAME = {spec.name: spec for spec in SETTINGS}
 

@@ -17,6 +17,9 @@ from typing import Any
 EMAIL_CLAIMS = ("email", "preferred_username", "upn", "unique_name")
 MAX_CUSTOMER_ID_LENGTH = 128  # StartChatContact's limit
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")  # Amazon Connect attribute keys
+# Set only by persistent chat, from the person's own stored contact (shared/last_contact.py): never from a claim,
+# or a claim could name a contact the flow would then try to rehydrate.
+PREVIOUS_CONTACT_ATTRIBUTE = "previousContactId"
 _log = logging.getLogger(__name__)
 
 
@@ -109,6 +112,8 @@ def parse_custom_attributes(raw: str | None) -> tuple[tuple[ClaimAttribute, ...]
                 f"{attribute!r} is not a valid Amazon Connect attribute name (letters, digits, '-' and '_' "
                 f"only); map the claim to one with claim:attributeName, for example {claim}:{suggestion}"
             )
+        elif attribute == PREVIOUS_CONTACT_ATTRIBUTE:
+            problems.append(f"{attribute!r} is reserved for persistent chat; map the claim {claim} to another name")
         else:
             rules.append(ClaimAttribute(claim=claim, attribute=attribute))
     return tuple(rules), problems

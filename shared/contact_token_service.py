@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE, require_auth_context
-from shared.claims import map_claims
+from shared.chat_history import ChatHistory, TableClientFactory, sdk_table_client
+from shared.claims import PREVIOUS_CONTACT_ATTRIBUTE, map_claims
 from shared.configuration import (
     APP_CONFIG_REFRESH_SECONDS,
     ConfigurationProvider,
@@ -18,11 +19,13 @@ from shared.configuration import (
     sdk_store_loader,
 )
 from shared.contact_token import mint_contact_token
-from shared.entra import TokenVerification, bearer_token
+from shared.entra import Claims, TokenVerification, bearer_token
 from shared.errors import ContactTokenError, ServiceUnavailable, UnknownWidget
 from shared.guids import is_guid
 from shared.health import Readiness, readiness
 from shared.http_json import JsonFetcher
+from shared.last_contact import LastContacts
+from shared.settings import Settings
 from shared.telemetry import measured_contact_token_request
 from shared.widget import Widget
 
@@ -72,10 +75,12 @@ class ContactTokenService:
         fetcher: JsonFetcher | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        table_client_factory: TableClientFactory = sdk_table_client,
     ) -> None:
         self._configuration = configuration
         self._clock = clock
         self._verification = TokenVerification(fetcher=fetcher, clock=clock, monotonic=monotonic)
+        self._last_contacts = LastContacts(ChatHistory(table_client_factory), clock)
 
     @classmethod
     def from_environment(
@@ -86,11 +91,18 @@ class ContactTokenService:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         store_loader_factory: StoreLoaderFactory = sdk_store_loader,
+        table_client_factory: TableClientFactory = sdk_table_client,
     ) -> ContactTokenService:
         """The service as the function runs it: settings from `environ` (and App Configuration when it names one);
         the keyword arguments are seams for tests and benchmarks."""
         configuration = ConfigurationProvider(environ, store_loader_factory=store_loader_factory, clock=monotonic)
-        return cls(configuration, fetcher=fetcher, clock=clock, monotonic=monotonic)
+        return cls(
+            configuration,
+            fetcher=fetcher,
+            clock=clock,
+            monotonic=monotonic,
+            table_client_factory=table_client_factory,
+        )
 
     def warm_up(self) -> None:
         """At start: report configuration errors and fetch signing keys before the first customer waits for them."""
@@ -113,17 +125,8 @@ class ContactTokenService:
 
     @measured_contact_token_request
     def issue(self, authorization: str | None, widget_id: str | None = None) -> IssuedContactToken:
-        """`widget_id`: the request's `widgetId` (None: the default widget). Credentials are checked first, so
-        an anonymous caller learns nothing about which widgets exist."""
-        token = bearer_token(authorization)
-        settings = self._configuration.current()
-        claims = self._verification.verifier(settings.entra).verify(token)
-        widget = settings.widget_for(widget_id)
-        if widget is None:
-            raise unknown_widget(widget_id or "")
-        require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted
-        if not widget.available:
-            raise widget_unavailable(widget)
+        """`widget_id`: the request's `widgetId` (None: the default widget)."""
+        settings, claims, widget = self._caller(authorization, widget_id)
         mapped = map_claims(claims, widget.attribute_rules)
         if widget.required_auth_context is not None:
             # Set last, so no claim mapping can stand in for the context the function checked.
@@ -132,7 +135,33 @@ class ContactTokenService:
             _log.info("verbose: claims received: %s", shown_claims(claims))
             if mapped.missing_claims:
                 _log.info("verbose: claims not in this token: %s", ", ".join(mapped.missing_claims))
-        contact = mint_contact_token(
-            widget, attributes=mapped.attributes, now=self._clock(), customer_id=mapped.customer_id
-        )
+        attributes = mapped.attributes
+        previous_contact = self._last_contacts.previous_contact(settings, widget, claims)
+        if previous_contact is not None:
+            attributes = {**attributes, PREVIOUS_CONTACT_ATTRIBUTE: previous_contact}
+        contact = mint_contact_token(widget, attributes=attributes, now=self._clock(), customer_id=mapped.customer_id)
         return IssuedContactToken(jwt=contact.jwt, expires_in=contact.expires_in, display_name=mapped.display_name)
+
+    def remember_last_contact(self, authorization: str | None, widget_id: str | None, body: bytes) -> None:
+        """PUT /api/contacts/last: the caller's chat with `widget_id` is `body`'s contactId."""
+        settings, claims, widget = self._caller(authorization, widget_id)
+        self._last_contacts.remember(settings, widget, claims, body)
+
+    def forget_last_contact(self, authorization: str | None, widget_id: str | None) -> None:
+        """DELETE /api/contacts/last: the caller's own entry for `widget_id` is deleted."""
+        settings, claims, widget = self._caller(authorization, widget_id)
+        self._last_contacts.forget(settings, widget, claims)
+
+    def _caller(self, authorization: str | None, widget_id: str | None) -> tuple[Settings, Claims, Widget]:
+        """The verified caller and the widget named: every route checks both alike (same codes). Credentials
+        are checked first, so an anonymous caller learns nothing about which widgets exist."""
+        token = bearer_token(authorization)
+        settings = self._configuration.current()
+        claims = self._verification.verifier(settings.entra).verify(token)
+        widget = settings.widget_for(widget_id)
+        if widget is None:
+            raise unknown_widget(widget_id or "")
+        require_auth_context(claims, widget.required_auth_context)  # step-up: before anything is minted or stored
+        if not widget.available:
+            raise widget_unavailable(widget)
+        return settings, claims, widget

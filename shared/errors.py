@@ -130,3 +130,19 @@ class UnknownWidget(ContactTokenError):
     status = 400
     code = "unknown_widget"
     title = "Unknown widget"
+
+
+class InvalidContactId(ContactTokenError):
+    """400: PUT /api/contacts/last without a body like {"contactId": "<the chat's contact id, a UUID>"}."""
+
+    status = 400
+    code = "invalid_contact_id"
+    title = "Invalid contact id"
+
+
+class PersistentChatDisabled(ContactTokenError):
+    """400: the widget named has no persistent chat (CONNECT_PERSISTENT_CHAT, the widget's persistentChat)."""
+
+    status = 400
+    code = "persistent_chat_disabled"
+    title = "Persistent chat disabled"

@@ -10,3 +10,5 @@ CONTACT_TOKEN_ROUTE = "AWSConnectJWT"  # noqa: S105 - a route (the .NET service'
 CONTACT_TOKEN_PATH = f"/{ROUTE_PREFIX}/{CONTACT_TOKEN_ROUTE}"
 HEALTH_ROUTE = "health"  # readiness for availability tests and the doctor
 HEALTH_PATH = f"/{ROUTE_PREFIX}/{HEALTH_ROUTE}"
+LAST_CONTACT_ROUTE = "contacts/last"  # persistent chat: PUT remembers the caller's chat, DELETE forgets it
+LAST_CONTACT_PATH = f"/{ROUTE_PREFIX}/{LAST_CONTACT_ROUTE}"

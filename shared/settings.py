@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from shared.app_configuration import read_store_options
 from shared.catalogue import MULTI_TENANT, TENANT_PLACEHOLDER, default_of, effective_values
+from shared.chat_history_settings import ChatHistoryOptions, read_chat_history_options
 from shared.guids import is_guid
 from shared.lists import split_list
 from shared.setting_reader import ConfigurationError, SettingReader
@@ -48,6 +49,7 @@ class Settings:
     widgets: Mapping[str, Widget]  # by lower-case widget id, the default widget included
     default_widget_id: str
     verbose_log: bool
+    chat_history: ChatHistoryOptions | None = None  # None: no store configured (persistent chat off everywhere)
 
     @property
     def widget(self) -> Widget:
@@ -85,7 +87,14 @@ def _read_settings(reader: SettingReader) -> Settings:
     widgets = {widget.widget_id.lower(): widget, **read_widgets(reader, widget)}
     verbose_log = reader.boolean("VERBOSE_LOG")
     read_store_options(reader)  # validated here too, so that every problem is reported together
-    return Settings(entra=entra, widgets=widgets, default_widget_id=widget.widget_id, verbose_log=verbose_log)
+    chat_history = read_chat_history_options(reader, any(w.persistent_chat for w in widgets.values()))
+    return Settings(
+        entra=entra,
+        widgets=widgets,
+        default_widget_id=widget.widget_id,
+        verbose_log=verbose_log,
+        chat_history=chat_history,
+    )
 
 
 def read_entra_policy(reader: SettingReader) -> EntraPolicy:

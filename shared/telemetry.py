@@ -29,7 +29,8 @@ REQUESTS_METRIC = "connect_sso.contact_token.requests"
 DURATION_METRIC = "connect_sso.contact_token.duration"
 KEY_FETCHES_METRIC = "connect_sso.signing_keys.fetches"
 CONFIGURATION_LOADS_METRIC = "connect_sso.configuration.loads"
-METRIC_NAMES = (REQUESTS_METRIC, DURATION_METRIC, KEY_FETCHES_METRIC, CONFIGURATION_LOADS_METRIC)
+CHAT_HISTORY_METRIC = "connect_sso.chat_history.operations"
+METRIC_NAMES = (REQUESTS_METRIC, DURATION_METRIC, KEY_FETCHES_METRIC, CONFIGURATION_LOADS_METRIC, CHAT_HISTORY_METRIC)
 # Spans (in Application Insights: the dependencies table, type InProc).
 REQUEST_SPAN = "connect_sso.contact_token"
 KEY_FETCH_SPAN = "connect_sso.signing_keys.fetch"
@@ -41,7 +42,9 @@ OUTCOME_ATTRIBUTE = "outcome"
 STATUS_ATTRIBUTE = "http.response.status_code"
 RESULT_ATTRIBUTE = "result"
 REASON_ATTRIBUTE = "reason"
-ATTRIBUTE_NAMES = (OUTCOME_ATTRIBUTE, STATUS_ATTRIBUTE, RESULT_ATTRIBUTE, REASON_ATTRIBUTE)
+OPERATION_ATTRIBUTE = "operation"
+ATTRIBUTE_NAMES = (OUTCOME_ATTRIBUTE, STATUS_ATTRIBUTE, RESULT_ATTRIBUTE, REASON_ATTRIBUTE, OPERATION_ATTRIBUTE)
+CHAT_HISTORY_OPERATIONS = ("store", "lookup", "forget")
 # RefreshingValue's load reasons -> the metric's words ("requested" is the unknown-kid refresh).
 KEY_FETCH_REASONS = {"start": "start", "requested": "unknown_kid", "scheduled": "scheduled"}
 _CODE = re.compile(r"[a-z][a-z0-9_]{0,47}")
@@ -64,6 +67,9 @@ class _Instruments:
         )
         self.configuration_loads = meter.create_counter(
             CONFIGURATION_LOADS_METRIC, unit="{load}", description="Configuration loads by result"
+        )
+        self.chat_history = meter.create_counter(
+            CHAT_HISTORY_METRIC, unit="{operation}", description="Chat history store operations by outcome"
         )
         self.tracer = trace.get_tracer(METER_NAME)
 
@@ -161,3 +167,12 @@ def record_key_fetch(reason: str, ok: bool) -> None:
 def record_configuration_load(reason: str, ok: bool) -> None:  # noqa: ARG001 - same signature as record_key_fetch
     """RefreshingValue's on_load callback for the configuration."""
     _instruments().configuration_loads.add(1, {RESULT_ATTRIBUTE: _result(ok)})
+
+
+def record_chat_history(operation: str, *, ok: bool) -> None:
+    """One chat history store operation (shared/chat_history.py): `operation` store, lookup or forget."""
+    attributes: dict[str, Any] = {
+        OPERATION_ATTRIBUTE: operation if operation in CHAT_HISTORY_OPERATIONS else "other",
+        OUTCOME_ATTRIBUTE: "ok" if ok else "error",
+    }
+    _instruments().chat_history.add(1, attributes)

@@ -64,6 +64,8 @@ class Widget:
     customer_id_claim: str | None = None
     secret_setting: str = WIDGET_SECRET_SETTING  # the setting holding `secret` (named in logs, never its value)
     required_auth_context: str | None = None  # step-up: c1..c25 the access token must satisfy (shared/auth_context.py)
+    # Persistent chat: the contact token carries previousContactId, and PUT /api/contacts/last stores the chat's id.
+    persistent_chat: bool = False
     # Built once here, so the request path reads one ready value.
     attribute_rules: AttributeRules = field(init=False)
 
@@ -167,6 +169,22 @@ def _text(text: str) -> object:
     return text
 
 
+def _boolean(value: object) -> Parsed:
+    if not isinstance(value, bool):
+        return False, ["must be true or false"]
+    return value, []
+
+
+def _boolean_text(text: str) -> object:
+    """A boolean setting's text, as the other boolean settings read it (SettingReader.boolean)."""
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    return text  # not a boolean: the parse function says what it must be
+
+
 @dataclass(frozen=True)
 class WidgetOption:
     member: str  # its name in a CONNECT_WIDGETS entry
@@ -194,6 +212,7 @@ WIDGET_OPTIONS: tuple[WidgetOption, ...] = (
     WidgetOption(
         "requiredAuthContext", "CONNECT_REQUIRED_AUTH_CONTEXT", "required_auth_context", _required_auth_context
     ),
+    WidgetOption("persistentChat", "CONNECT_PERSISTENT_CHAT", "persistent_chat", _boolean, _boolean_text, False),
 )
 WIDGET_MEMBERS = frozenset({SECRET_SETTING_MEMBER, *(option.member for option in WIDGET_OPTIONS)})
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.azure_stand_ins import AzureStandIns, running_azure_stand_ins
+from tools.azurite import Azurite, running_azurite
+from tools.dev_certificate import ensure_localhost_certificate
 from tools.testkit.fake_entra import FakeEntra, running_fake_entra
 from tools.testkit.tokens import SigningKey
 
@@ -34,3 +36,11 @@ def azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureStandIns]:
     """App Configuration and Key Vault stand-ins over HTTPS on loopback, for the real Azure SDKs."""
     with running_azure_stand_ins(tmp_path_factory.getbasetemp() / "azure-certificate") as stand_ins:
         yield stand_ins
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """Azurite's Table service over HTTPS with bearer tokens on loopback, once per run (tests use their own tables)."""
+    certificate = ensure_localhost_certificate(tmp_path_factory.getbasetemp() / "azurite-certificate")
+    with running_azurite(certificate) as server:
+        yield server

@@ -17,6 +17,7 @@ DEV_STEP_UP_WIDGET_SECRET = "fake-step-up-widget-secret-for-local-development-on
 DEV_API_SCOPE = f"api://{DEV_API_CLIENT_ID}/JWT.Read"
 DEV_IDENTITY_PORT = 7443
 DEV_FUNCTION_PORT = 7071
+DEV_CHAT_HISTORY_TABLE = "chathistory"
 
 # Users the local identity provider can sign in; the first is the default (no login form, like a mock should).
 DEV_USERS: dict[str, dict[str, object]] = {
@@ -53,4 +54,13 @@ def function_settings(authority: str) -> dict[str, str]:
             }
         ),
         "CONNECT_WIDGET_SECRET_STEP_UP": DEV_STEP_UP_WIDGET_SECRET,
+    }
+
+
+def chat_history_settings(connection_string: str) -> dict[str, str]:
+    """Persistent chat on for the development widget, its history in the local Azurite (tools/azurite)."""
+    return {
+        "CONNECT_PERSISTENT_CHAT": "true",
+        "CHAT_HISTORY_CONNECTION_STRING": connection_string,
+        "CHAT_HISTORY_TABLE": DEV_CHAT_HISTORY_TABLE,
     }

@@ -31,9 +31,11 @@ from types import FrameType
 import requests
 
 from shared.routes import CONTACT_TOKEN_PATH
+from tools.azurite import Azurite, running_azurite
 from tools.dev_certificate import ensure_localhost_certificate
 from tools.dev_defaults import (
     DEV_API_SCOPE,
+    DEV_CHAT_HISTORY_TABLE,
     DEV_FUNCTION_PORT,
     DEV_IDENTITY_PORT,
     DEV_SPA_CLIENT_ID,
@@ -41,11 +43,13 @@ from tools.dev_defaults import (
     DEV_STEP_UP_WIDGET_ID,
     DEV_USERS,
     DEV_WIDGET_SECRET,
+    chat_history_settings,
     function_settings,
 )
 from tools.dev_identity import DevIdentityConfig, DevIdentityProvider, run_dev_identity
 from tools.dev_page import DEV_PAGE_PORT, DEV_STEP_UP_PAGE_PORT, development_config, serve_page
 from tools.paths import DEV_FOLDER, REPO_ROOT
+from tools.processes import stop_child
 from tools.swa_emulator import serve_built_page
 
 START_TIMEOUT_SECONDS = 30.0
@@ -105,6 +109,7 @@ class DevStack:
     function_url: str
     function_process: subprocess.Popen[bytes]
     certificate_file: Path
+    azurite: Azurite | None = None  # the chat history store (persistent chat on), when the stack runs one
 
     def curl_line(self, token: str) -> str:
         return shlex.join(
@@ -185,12 +190,7 @@ def run_function(
         yield url, process
     finally:
         # SIGTERM, not SIGINT: a child started with SIGINT ignored (see STOP_SIGNALS) would not hear SIGINT.
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_child(process)
 
 
 @contextmanager
@@ -201,9 +201,18 @@ def run_stack(
     cors: str = "",
     quiet: bool = True,
     access_token_lifetime_seconds: int = 3600,
+    persistent_chat: bool = True,
 ) -> Iterator[DevStack]:
+    """`persistent_chat`: Azurite's Table service (HTTPS, same certificate) holds chat history, and the development
+    widget has persistent chat on, so a second chat's contact token carries previousContactId."""
     certificate = ensure_localhost_certificate(DEV_FOLDER)
     with ExitStack() as stack:
+        settings: dict[str, str] = {}
+        azurite = None
+        if persistent_chat:
+            azurite = stack.enter_context(running_azurite(certificate))  # its access log is not for the terminal
+            azurite.create_table(DEV_CHAT_HISTORY_TABLE)
+            settings |= chat_history_settings(azurite.connection_string)
         identity = stack.enter_context(
             run_dev_identity(
                 DevIdentityConfig(
@@ -217,13 +226,13 @@ def run_stack(
         url, process = stack.enter_context(
             run_function(
                 function_port or free_port(),
-                function_settings(identity.issuer),
+                settings | function_settings(identity.issuer),
                 ca_bundle=certificate.cert_file,
                 cors=cors,
                 quiet=quiet,
             )
         )
-        yield DevStack(identity, url, process, certificate.cert_file)
+        yield DevStack(identity, url, process, certificate.cert_file, azurite)
 
 
 STACK_FILE = DEV_FOLDER / "stack.json"  # what the operator's `doctor --local` reads (connect_sso_admin/doctor/cli.py)
@@ -344,6 +353,7 @@ def _run(
             "\nconnect-sso development stack (development settings, loopback only)\n"
             f"  identity provider  {stack.identity.issuer}  (self-signed certificate: {certificate})\n"
             f"  function           {shown(stack.function_url)}\n"
+            f"{chat_history_line(stack.azurite)}"
             f"  chat page          {page.url}  ({about_page})\n\n"
             f"Open {page.url} . {what_to_do}\n"
             "Your browser will warn about the identity provider's self-signed certificate: open\n"
@@ -357,13 +367,26 @@ def _run(
             "Press Ctrl-C to stop.",
             flush=True,
         )
+        children: dict[str, subprocess.Popen[bytes] | subprocess.Popen[str]] = {
+            "identity provider": stack.identity.process,
+            "function runner": stack.function_process,
+        }
+        if stack.azurite is not None and stack.azurite.process is not None:
+            children["chat history store (Azurite)"] = stack.azurite.process
         try:
-            return wait_for_children(
-                {"identity provider": stack.identity.process, "function runner": stack.function_process}
-            )
+            return wait_for_children(children)
         finally:
             STACK_FILE.unlink(missing_ok=True)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+def chat_history_line(azurite: Azurite | None) -> str:
+    if azurite is None:
+        return ""
+    return (
+        f"  chat history       {azurite.endpoint}  (Azurite, table {DEV_CHAT_HISTORY_TABLE}; persistent chat on: "
+        "a second chat's contact token carries previousContactId)\n"
+    )
 
 
 def _run_identity_only(identity_port: int) -> str:

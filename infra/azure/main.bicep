@@ -338,6 +338,10 @@ var functionSettings = {
   REQUIRED_SCOPES: apiScopeName
   // Only the page's own app (and, when registered, the operator client) may exchange its tokens for contact tokens.
   ALLOWED_CLIENT_APP_IDS: join(filter([ spaClientId, operatorClientId ], id => !empty(id)), ',')
+  // Persistent chat's store, reached with the managed identity (used once CONNECT_PERSISTENT_CHAT or a widget's
+  // persistentChat turns it on).
+  CHAT_HISTORY_ENDPOINT: storage.outputs.tableEndpoint
+  CHAT_HISTORY_TABLE: storage.outputs.chatHistoryTableName
 }
 
 module appConfiguration 'modules/app-configuration.bicep' = {

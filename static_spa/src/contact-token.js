@@ -76,7 +76,7 @@ export function kindForStatus(status) {
 }
 
 /** The members of a problem body the page uses, each only when it has the expected shape. */
-async function problemDetails(response) {
+export async function problemDetails(response) {
   const details = { code: `http_${response.status}` };
   try {
     const problem = await response.json();

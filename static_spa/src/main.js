@@ -2,6 +2,7 @@
 import { startSession } from "./auth.js";
 import { claimWidgetSession, rememberPageElements } from "./chat-session.js";
 import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js";
+import { createContactMetadataHandler } from "./contact-history.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
 import { customerMessageFor, wordsFor } from "./messages.js";
@@ -88,6 +89,11 @@ async function main() {
       else view.showCustomerMessage(messageFor(error), signIn);
       observed.onFailure(error);
     },
+  });
+  handlers.contactMetadataHandler = createContactMetadataHandler({
+    contactTokenUrl: config.api.contactTokenUrl,
+    widgetId: config.widget.widgetId,
+    getAccessToken: () => session.accessToken(),
   });
   configureWidget(installCommandQueue(window), config.widget, handlers);
 

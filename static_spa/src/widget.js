@@ -18,7 +18,7 @@ export function configureWidget(amazonConnect, widget, handlers) {
   amazonConnect("supportedMessagingContentTypes", widget.supportedMessagingContentTypes);
   amazonConnect("authenticate", handlers.authenticate);
   amazonConnect("customerDisplayName", handlers.customerDisplayName);
-  // Persistent chat (later): the widget tells the page the new chat's contact id through this callback.
+  // Persistent chat: the widget tells the page the new chat's contact id through this callback (contact-history.js).
   if (handlers.contactMetadataHandler) amazonConnect("contactMetadataHandler", handlers.contactMetadataHandler);
 }
 

@@ -70,6 +70,11 @@ def test_the_catalogue_names_every_setting_of_the_contract() -> None:
         "APP_CONFIG_SENTINEL_KEY",
         "APP_CONFIG_REFRESH_SECONDS",
         "APP_CONFIG_SECRET_REFRESH_SECONDS",
+        "CONNECT_PERSISTENT_CHAT",
+        "CHAT_HISTORY_ENDPOINT",
+        "CHAT_HISTORY_CONNECTION_STRING",
+        "CHAT_HISTORY_TABLE",
+        "CHAT_HISTORY_RETENTION_DAYS",
     }
 
 
@@ -219,6 +224,11 @@ MALFORMED_VALUES: dict[str, list[str] | str] = {
     "APP_CONFIG_SENTINEL_KEY": ["connect-sso:*", "a,b", "a\\b"],
     "APP_CONFIG_REFRESH_SECONDS": ["0", "3601", "thirty"],
     "APP_CONFIG_SECRET_REFRESH_SECONDS": ["0", "86401", "ten minutes"],
+    "CONNECT_PERSISTENT_CHAT": ["maybe", "2"],
+    "CHAT_HISTORY_ENDPOINT": ["http://[::1", "http://contoso.table.core.windows.net", "https://x.example?sig=1"],
+    "CHAT_HISTORY_CONNECTION_STRING": ["AccountName=devstoreaccount1", "not a connection string"],
+    "CHAT_HISTORY_TABLE": ["ab", "chat-history", "1table"],
+    "CHAT_HISTORY_RETENTION_DAYS": ["0", "366", "a month"],
 }
 
 

@@ -24,6 +24,7 @@ import requests
 
 from tools.dev_certificate import CertificateFiles
 from tools.dev_defaults import DEV_API_CLIENT_ID, DEV_API_SCOPE, DEV_SPA_CLIENT_ID, DEV_TENANT_ID, DEV_USERS
+from tools.processes import stop_child
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 START_TIMEOUT_SECONDS = 30.0
@@ -166,12 +167,7 @@ def run_dev_identity(config: DevIdentityConfig, *, echo_output: bool = False) ->
             threading.Thread(target=_forward, args=(process.stdout, echo_output), daemon=True).start()
             yield DevIdentityProvider(issuer=issuer, config=config, process=process)
         finally:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_child(process)
 
 
 def _wait_until_ready(process: subprocess.Popen[str]) -> str:

@@ -28,6 +28,10 @@ param durationP95ThresholdMs int = 1000
 @minValue(1)
 param unauthorizedSurgeMinimum int = 50
 
+@description('Failed chat history operations in 15 minutes below which the chat-history alert never fires, whatever the rate.')
+@minValue(1)
+param chatHistoryErrorMinimum int = 20
+
 @description('Resource id of the Log Analytics workspace (its daily cap can stop ingestion: the over-quota alert watches it).')
 param logAnalyticsWorkspaceId string
 
@@ -176,6 +180,15 @@ var queryAlerts = [
     frequency: 'PT15M'
     window: 'PT15M'
     query: replace(loadTextContent('queries/alert-slow-contact-tokens.kql'), 'THRESHOLD', string(durationP95ThresholdMs))
+  }
+  {
+    name: 'chat-history-errors'
+    displayName: 'connect-sso: chat history store failing'
+    description: 'Over 10% of chat history operations failed in the last 15 minutes, and at least ${chatHistoryErrorMinimum}: returning customers start new chats instead of resuming theirs. Runbook: ${runbook}#chat-history-store-failing'
+    severity: 3
+    frequency: 'PT5M'
+    window: 'PT15M'
+    query: replace(loadTextContent('queries/alert-chat-history-errors.kql'), 'MINIMUM', string(chatHistoryErrorMinimum))
   }
 ]
 

@@ -33,6 +33,8 @@ DERIVED_SETTINGS = {
     "CONNECT_WIDGET_ID": "00000000-0000-0000-0000-000000000003",
     "REQUIRED_SCOPES": "JWT.Read",
     "ALLOWED_CLIENT_APP_IDS": "00000000-0000-0000-0000-000000000001",
+    "CHAT_HISTORY_ENDPOINT": "https://stexample.table.core.windows.net/",
+    "CHAT_HISTORY_TABLE": "chathistory",
 }
 # ... and what the operator set with `azd env set` (JSON included: it never passes through main.parameters.json).
 OPTIONAL_SETTINGS = {
@@ -364,6 +366,8 @@ def test_every_optional_catalogue_setting_set_in_the_azd_environment_is_written(
         "CONNECT_REQUIRED_AUTH_CONTEXT": "c1",
         "SSO_CUSTOM_ATTRIBUTES": "department, ctry:country",
         "VERBOSE_LOG": "false",
+        "CONNECT_PERSISTENT_CHAT": "true",
+        "CHAT_HISTORY_RETENTION_DAYS": "14",
     }
     assert set(chosen) == set(OPTIONAL_SETTING_NAMES), "a new optional setting: add it here with a valid value"
     for secret in ("connect-widget-secret-sales", "connect-widget-secret-support-eu"):

@@ -207,6 +207,13 @@ def test_role_assignments_are_exactly_the_documented_ones():
     }
     assert found == {
         ("storage.bicep", frozenset({rules.STORAGE_BLOB_DATA_OWNER}), "functionPrincipalId", "storage"),
+        # persistent chat: entities of the one chat history table, not the account's other tables
+        (
+            "storage.bicep",
+            frozenset({rules.STORAGE_TABLE_DATA_CONTRIBUTOR}),
+            "functionPrincipalId",
+            "chatHistoryTable",
+        ),
         (
             "function-app.bicep",
             frozenset({rules.MONITORING_METRICS_PUBLISHER}),

@@ -93,6 +93,7 @@ def test_the_alerts_are_the_ones_the_issue_lists_each_with_a_severity_and_its_ru
         "signing-key-fetch-failures",
         "unauthorized-surge",
         "slow-contact-tokens",
+        "chat-history-errors",
     }
     anchors = runbook_anchors()
     for name, alert in alerts.items():
