@@ -76,3 +76,17 @@ def test_the_route_names_tools_and_tests_use_are_the_function_apps() -> None:
     import function_app
 
     assert function_app.ROUTE == routes.CONTACT_TOKEN_ROUTE
+
+
+def test_bootstrap_installs_every_npm_folder_the_repository_ships() -> None:
+    # A fresh clone has no node_modules: a folder with a lockfile that bootstrap skips fails on first use there.
+    bootstrap = (ROOT / "scripts" / "bootstrap").read_text(encoding="utf-8")
+    loop = re.search(r"for dir in ([^;]+); do", bootstrap)
+    assert loop is not None, "scripts/bootstrap's node step lists its folders in one `for dir in ...` loop"
+    installed = set(loop.group(1).split())
+    shipped = {
+        lock.parent.relative_to(ROOT).as_posix()
+        for lock in ROOT.rglob("package-lock.json")
+        if "node_modules" not in lock.parts
+    }
+    assert shipped <= installed, f"scripts/bootstrap node does not install {sorted(shipped - installed)}"
