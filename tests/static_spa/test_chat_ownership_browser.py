@@ -72,6 +72,11 @@ def test_signing_out_ends_the_chat_and_the_next_person_sees_nothing_of_it(
     dialog = page.get_by_role("dialog", name="End your chat and sign out?")
     expect(dialog).to_be_visible()
     expect(page.locator("#sign-out-cancel")).to_be_focused()
+    box, viewport = dialog.bounding_box(), page.viewport_size
+    assert box is not None and viewport is not None
+    # Centred like any modal, not pinned to a corner by the page's panel margins.
+    assert abs(box["x"] + box["width"] / 2 - viewport["width"] / 2) <= 2, box
+    assert abs(box["y"] + box["height"] / 2 - viewport["height"] / 2) <= 2, box
     recorded.screenshot("chat-ownership-sign-out-dialog")
     page.click("#sign-out-confirm")
 
