@@ -5,7 +5,7 @@ import { createContactTokenSource, createWidgetHandlers } from "./chat-start.js"
 import { createContactMetadataHandler } from "./contact-history.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { requestContactToken } from "./contact-token.js";
-import { customerMessageFor, wordsFor } from "./messages.js";
+import { customerMessageFor, SIGN_OUT_FAILED, wordsFor } from "./messages.js";
 import { createSignOutAction, createSignOutDialog } from "./sign-out.js";
 import { createStepUp, isClaimsChallenge } from "./step-up.js";
 import { createView } from "./view.js";
@@ -64,6 +64,7 @@ async function main() {
       removeWidgetFromPage({ widgetId: config.widget.widgetId, slot: document.getElementById("development-slot") }),
     signOut: () => session.signOut(),
     beforeSignOut: [async () => stepUp.succeeded()], // a step-up under way is this person's, not the next one's
+    onSignOutFailed: () => view.showCustomerMessage({ kind: "unavailable", text: SIGN_OUT_FAILED, offerSignIn: false }),
   });
   view.showSignedIn(name, signOut);
   stepUp.afterRedirect(session);

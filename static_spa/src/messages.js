@@ -34,6 +34,10 @@ const CALL_WORDS = Object.freeze({
   }),
 });
 
+/** Shown when MSAL's sign-out redirect fails (the chat on this device has already ended by then). */
+export const SIGN_OUT_FAILED =
+  "Your chat has ended on this device, but signing out did not go through. Please try again, or close the browser.";
+
 /** The page's words for the widget's modes (["chat"] when config.json does not say). */
 export function wordsFor(modes = ["chat"]) {
   const calls = modes.includes("voice") || modes.includes("video");

@@ -62,9 +62,17 @@ export function createSignOutDialog(doc) {
  * storage and the owner marker; remove the widget from the page; then MSAL's logoutRedirect.
  *
  * @param {{storage: {sessionStorage: Storage, localStorage: Storage}, confirm: () => Promise<boolean>,
- *          removeWidget: () => void, signOut: () => Promise<void>, beforeSignOut?: Array<() => Promise<void>>}} deps
+ *          removeWidget: () => void, signOut: () => Promise<void>, beforeSignOut?: Array<() => Promise<void>>,
+ *          onSignOutFailed?: (error: unknown) => void}} deps
  */
-export function createSignOutAction({ storage, confirm, removeWidget, signOut, beforeSignOut = [] }) {
+export function createSignOutAction({
+  storage,
+  confirm,
+  removeWidget,
+  signOut,
+  beforeSignOut = [],
+  onSignOutFailed = () => {},
+}) {
   let running = false;
   return async function signOutEndingTheChat() {
     if (running) return false;
@@ -74,7 +82,14 @@ export function createSignOutAction({ storage, confirm, removeWidget, signOut, b
       await Promise.allSettled(beforeSignOut.map((hook) => hook()));
       endChatOnThisDevice(storage);
       removeWidget();
-      await signOut();
+      try {
+        await signOut();
+      } catch (error) {
+        // The chat is already gone from this device; what is left is to say that the sign-out itself did not go
+        // through (an unreachable sign-in server), rather than a page that silently does nothing.
+        onSignOutFailed(error);
+        return false;
+      }
       return true;
     } finally {
       running = false;

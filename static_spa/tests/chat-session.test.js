@@ -199,6 +199,27 @@ describe("the sign-out action", () => {
     expect(await signOut()).toBe(true);
     expect(calls.at(-1)).toBe("logoutRedirect");
   });
+  it("a failed sign-out redirect is reported after the chat is already gone, and sign-out can be tried again", async () => {
+    sessionStorage.setItem("persistedChatSession", CHAT);
+    const failures = [];
+    let attempts = 0;
+    const signOut = createSignOutAction({
+      storage: { sessionStorage, localStorage },
+      confirm: async () => true,
+      removeWidget: () => {},
+      signOut: async () => {
+        attempts += 1;
+        throw new Error("authority unreachable");
+      },
+      onSignOutFailed: (error) => failures.push(error.message),
+    });
+
+    expect(await signOut()).toBe(false);
+    expect(failures).toEqual(["authority unreachable"]);
+    expect(chatInProgress(sessionStorage)).toBe(false);
+    expect(await signOut()).toBe(false);
+    expect(attempts).toBe(2);
+  });
 });
 
 describe("the development widget keeps its chat as the hosted widget does", async () => {
