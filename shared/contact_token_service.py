@@ -55,8 +55,8 @@ def widget_unavailable(widget: Widget) -> ServiceUnavailable:
         "this widget's security key cannot be read right now; the service's log names the setting to fix",
         code="widget_unavailable",
         retry_after_seconds=int(APP_CONFIG_REFRESH_SECONDS),
-        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty "
-        "(in App Configuration: its Key Vault reference cannot be resolved)",
+        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty, or its "
+        "Key Vault reference cannot be resolved",
     )
 
 
