@@ -129,7 +129,7 @@ class ContactTokenService:
         settings, claims, widget = self._caller(authorization, widget_id)
         mapped = map_claims(claims, widget.attribute_rules)
         if widget.required_auth_context is not None:
-            # Set last, so no claim mapping can stand in for the context the function checked.
+            # The context the function checked (no claim may be mapped to this name: claims.RESERVED_ATTRIBUTES).
             mapped.attributes[AUTH_CONTEXT_ATTRIBUTE] = widget.required_auth_context
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", shown_claims(claims))
