@@ -71,9 +71,9 @@ def aws_connect_jwt(req: func.HttpRequest, context: func.Context) -> func.HttpRe
 def last_contact(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
     """Persistent chat: PUT stores the caller's chat contact id for the widget, DELETE forgets it. 204 either way;
     nothing stored is ever answered (shared/last_contact.py)."""
-    service = contact_token_service()
     authorization, widget_id = req.headers.get("Authorization"), req.params.get("widgetId")
     try:
+        service = contact_token_service()
         if req.method == "DELETE":
             service.forget_last_contact(authorization, widget_id)
         else:

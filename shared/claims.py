@@ -14,12 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.auth_context import AUTH_CONTEXT_ATTRIBUTE
+
 EMAIL_CLAIMS = ("email", "preferred_username", "upn", "unique_name")
 MAX_CUSTOMER_ID_LENGTH = 128  # StartChatContact's limit
 ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32767}$")  # Amazon Connect attribute keys
 # Set only by persistent chat, from the person's own stored contact (shared/last_contact.py): never from a claim,
 # or a claim could name a contact the flow would then try to rehydrate.
 PREVIOUS_CONTACT_ATTRIBUTE = "previousContactId"
+# Attributes only the function sets, from what it checked: a claim mapped to one could stand in for that check.
+RESERVED_ATTRIBUTES = {PREVIOUS_CONTACT_ATTRIBUTE: "persistent chat", AUTH_CONTEXT_ATTRIBUTE: "step-up"}
 _log = logging.getLogger(__name__)
 
 
@@ -112,8 +116,10 @@ def parse_custom_attributes(raw: str | None) -> tuple[tuple[ClaimAttribute, ...]
                 f"{attribute!r} is not a valid Amazon Connect attribute name (letters, digits, '-' and '_' "
                 f"only); map the claim to one with claim:attributeName, for example {claim}:{suggestion}"
             )
-        elif attribute == PREVIOUS_CONTACT_ATTRIBUTE:
-            problems.append(f"{attribute!r} is reserved for persistent chat; map the claim {claim} to another name")
+        elif attribute in RESERVED_ATTRIBUTES:
+            problems.append(
+                f"{attribute!r} is reserved for {RESERVED_ATTRIBUTES[attribute]}; map the claim {claim} to another name"
+            )
         else:
             rules.append(ClaimAttribute(claim=claim, attribute=attribute))
     return tuple(rules), problems

@@ -55,8 +55,8 @@ def widget_unavailable(widget: Widget) -> ServiceUnavailable:
         "this widget's security key cannot be read right now; the service's log names the setting to fix",
         code="widget_unavailable",
         retry_after_seconds=int(APP_CONFIG_REFRESH_SECONDS),
-        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty "
-        "(in App Configuration: its Key Vault reference cannot be resolved)",
+        log_detail=f"widget {widget.widget_id}: its key setting {widget.secret_setting} is unset or empty, or its "
+        "Key Vault reference cannot be resolved",
     )
 
 
@@ -129,7 +129,7 @@ class ContactTokenService:
         settings, claims, widget = self._caller(authorization, widget_id)
         mapped = map_claims(claims, widget.attribute_rules)
         if widget.required_auth_context is not None:
-            # Set last, so no claim mapping can stand in for the context the function checked.
+            # The context the function checked (no claim may be mapped to this name: claims.RESERVED_ATTRIBUTES).
             mapped.attributes[AUTH_CONTEXT_ATTRIBUTE] = widget.required_auth_context
         if settings.verbose_log:
             _log.info("verbose: claims received: %s", shown_claims(claims))

@@ -29,6 +29,9 @@ WIDGET_SECRET_SETTING_NAME = re.compile(rf"^{WIDGET_SECRET_PREFIX}([A-Za-z0-9_]+
 # The Key Vault secret behind each key setting (the postprovision hook and modules/key-vault.bicep follow it).
 KEY_VAULT_SECRET_PREFIX = "connect-widget-secret"  # noqa: S105 -- a secret's name, not a secret
 SECRET_SETTING_MEMBER = "secretSetting"  # noqa: S105 -- a member name, not a secret
+# An app setting whose Key Vault reference Azure cannot resolve keeps the reference's own text: long enough to pass
+# the length check, and public (it names the vault and the secret), so it is never a key.
+APP_SETTING_KEY_VAULT_REFERENCE = "@microsoft.keyvault("
 
 
 class Secret:
@@ -76,8 +79,14 @@ class Widget:
     @property
     def available(self) -> bool:
         """False for a CONNECT_WIDGETS widget whose key setting is unset or empty (locally, or in Azure when its Key
-        Vault reference cannot be resolved): that widget alone answers 503 widget_unavailable."""
+        Vault reference cannot be resolved, see is_unresolved_reference): that widget alone answers 503
+        widget_unavailable."""
         return bool(self.secret.reveal())
+
+
+def is_unresolved_reference(value: str) -> bool:
+    """An app setting `@Microsoft.KeyVault(...)` that Azure left as it is because it could not resolve it."""
+    return value.lstrip().lower().startswith(APP_SETTING_KEY_VAULT_REFERENCE)
 
 
 def is_widget_secret_setting(name: str) -> bool:
@@ -225,6 +234,9 @@ def read_secret(reader: SettingReader, name: str, unset: str) -> Secret:
     secret = reader.get(name)
     if secret is None:
         reader.problem(name, unset)
+    elif is_unresolved_reference(secret):
+        reader.problem(name, "is a Key Vault reference Azure could not resolve (check the secret and the identity)")
+        secret = None
     elif len(secret) < MIN_WIDGET_SECRET_LENGTH:
         reader.problem(
             name, f"is too short to be an Amazon Connect security key (at least {MIN_WIDGET_SECRET_LENGTH} characters)"
@@ -384,7 +396,8 @@ class _WidgetEntry:
                 f"{SECRET_SETTING_MEMBER} {name} is also widget {secret_owners[name]}'s: each widget has its own key"
             )
         secret_owners.setdefault(name, self.widget_id)
-        if self.reader.get(name) is None:
+        value = self.reader.get(name)
+        if value is None or is_unresolved_reference(value):
             # Unset or empty (in Azure: its Key Vault reference cannot be resolved): not a configuration error,
             # so the other widgets keep serving; this one answers 503 widget_unavailable (Widget.available).
             return Secret("")

@@ -304,3 +304,29 @@ def test_a_flood_of_refusals_logs_one_info_line_per_code_a_minute_and_the_rest_a
     info = [r.getMessage() for r in refusals if r.levelno == logging.INFO]
     assert len(info) == 2
     assert info[1].endswith("(49 more since the last)")
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_a_service_that_cannot_be_built_is_a_problem_response_on_the_last_contact_route_too(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, method: str
+) -> None:
+    """Building the service is inside the HTTP layer's failure handling on every route: an exception there must
+    not escape to the host (a bare 500 without problem details or a logged invocation id)."""
+
+    def explode(_environ: object) -> None:
+        raise RuntimeError("boom")
+
+    function_app.contact_token_service.cache_clear()
+    monkeypatch.setattr(function_app.ContactTokenService, "from_environment", explode)
+    caplog.set_level(logging.ERROR, logger="connect_sso")
+    request = func.HttpRequest(method, "http://localhost/api/contacts/last", headers={}, params={}, body=b"")
+    try:
+        response = function_app.last_contact(request, LocalContext("last_contact", "."))
+    finally:
+        monkeypatch.undo()
+        function_app.contact_token_service.cache_clear()
+    assert response.status_code == 500
+    body = problem(response)
+    assert body["code"] == "internal_error"
+    assert "boom" not in response.get_body().decode()
+    assert any(body["invocationId"] in record.getMessage() for record in caplog.records)

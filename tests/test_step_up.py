@@ -144,18 +144,17 @@ def test_the_widget_requiring_c2_challenges_for_c2_even_when_c1_is_satisfied(ste
     assert claims["attributes"]["authContext"] == "c2"
 
 
+@pytest.mark.parametrize("required", [{"CONNECT_REQUIRED_AUTH_CONTEXT": "c1"}, {}], ids=["c1", "none"])
 def test_a_mapped_claim_cannot_stand_in_for_the_checked_context(
-    fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch
+    fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch, required: dict[str, str]
 ) -> None:
-    reconfigure(
-        monkeypatch,
-        **base_settings(
-            fake_entra.authority, CONNECT_REQUIRED_AUTH_CONTEXT="c1", SSO_CUSTOM_ATTRIBUTES="department:authContext"
-        ),
-    )
+    """authContext is reserved: mapped from a claim, a widget that requires no context would carry an unchecked
+    value a flow could branch on. The mapping is a configuration error, never a contact token."""
+    settings = base_settings(fake_entra.authority, SSO_CUSTOM_ATTRIBUTES="department:authContext", **required)
+    reconfigure(monkeypatch, **settings)
     response = json_call(bearer(fake_entra, acrs=["c1"], department="c9"), None)
-    assert decode_contact_token(json.loads(response.get_body())["data"])["attributes"]["authContext"] == "c1"
     reconfigure(monkeypatch)
+    assert (response.status_code, json.loads(response.get_body())["code"]) == (503, "configuration_invalid")
 
 
 def test_without_any_requirement_nothing_changes(fake_entra: FakeEntra, monkeypatch: pytest.MonkeyPatch) -> None:

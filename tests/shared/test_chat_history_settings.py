@@ -131,3 +131,10 @@ def test_the_connection_string_is_a_secret_never_echoed() -> None:
 def test_no_claim_may_be_mapped_to_previous_contact_id() -> None:
     problems = problems_of(SSO_CUSTOM_ATTRIBUTES="extension_lastChat:previousContactId")
     assert "reserved for persistent chat" in problems["SSO_CUSTOM_ATTRIBUTES"]
+
+
+def test_no_claim_may_be_mapped_to_auth_context() -> None:
+    """Only the step-up check sets authContext: a claim mapped to it would let a flow branch on an unchecked value
+    for a widget that requires no authentication context."""
+    problems = problems_of(SSO_CUSTOM_ATTRIBUTES="extension_level:authContext")
+    assert "reserved for step-up" in problems["SSO_CUSTOM_ATTRIBUTES"]

@@ -278,6 +278,24 @@ def test_a_widget_whose_key_setting_is_unset_or_empty_is_unavailable_not_a_confi
     assert parsed.widget.available and parsed.widgets[SALES_ID].available
 
 
+# What Azure leaves in an app setting whose Key Vault reference it could not resolve: the reference text itself,
+# long enough to pass the key-length check, and public (it names the vault and the secret).
+UNRESOLVED_APP_SETTING_REFERENCE = (
+    "@Microsoft.KeyVault(SecretUri=https://kv-example.vault.azure.net/secrets/connect-widget-secret-support/)"
+)
+
+
+@pytest.mark.parametrize("reference", [UNRESOLVED_APP_SETTING_REFERENCE, UNRESOLVED_APP_SETTING_REFERENCE.lower()])
+def test_an_unresolved_app_setting_key_vault_reference_is_no_key(reference: str) -> None:
+    """A widget never signs with the reference's own text: that widget is unavailable, the default widget's key
+    is a configuration error naming the setting (never echoing the value)."""
+    parsed = parse_settings(base_settings(AUTHORITY, **{**two_widgets(), "CONNECT_WIDGET_SECRET_SUPPORT": reference}))
+    assert [w.widget_id for w in parsed.unavailable_widgets] == [SUPPORT_ID]
+    problems = problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET": reference})
+    assert [name for name, _ in problems] == ["CONNECT_WIDGET_SECRET"]
+    assert "Key Vault reference" in problems[0][1] and "kv-example" not in problems[0][1]
+
+
 def test_the_default_widget_key_stays_required() -> None:
     for unset in (None, ""):
         problems = problems_of({**two_widgets(), "CONNECT_WIDGET_SECRET": unset})  # type: ignore[dict-item]
