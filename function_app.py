@@ -84,9 +84,12 @@ def last_contact(req: func.HttpRequest, context: func.Context) -> func.HttpRespo
 
 
 @app.route(route=HEALTH_ROUTE, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-def health(req: func.HttpRequest) -> func.HttpResponse:  # noqa: ARG001 - the host binds `req` by name
+def health(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:  # noqa: ARG001 - bound by name
     """Readiness for availability tests and the doctor: 200 ready, or 503 with Retry-After and reason codes."""
-    readiness = contact_token_service().readiness()
+    try:
+        readiness = contact_token_service().readiness()
+    except Exception as error:  # as on the other routes: a problem response with the invocation id, never the host's
+        return _failure_response(error, context.invocation_id)
     headers = {**COMMON_HEADERS, **readiness.headers}
     return func.HttpResponse(readiness.body, status_code=readiness.status, mimetype="application/json", headers=headers)
 

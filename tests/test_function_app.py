@@ -306,9 +306,16 @@ def test_a_flood_of_refusals_logs_one_info_line_per_code_a_minute_and_the_rest_a
     assert info[1].endswith("(49 more since the last)")
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE"])
-def test_a_service_that_cannot_be_built_is_a_problem_response_on_the_last_contact_route_too(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, method: str
+@pytest.mark.parametrize(
+    ("method", "route", "handler"),
+    [
+        ("PUT", "contacts/last", "last_contact"),
+        ("DELETE", "contacts/last", "last_contact"),
+        ("GET", "health", "health"),
+    ],
+)
+def test_a_service_that_cannot_be_built_is_a_problem_response_on_every_route(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, method: str, route: str, handler: str
 ) -> None:
     """Building the service is inside the HTTP layer's failure handling on every route: an exception there must
     not escape to the host (a bare 500 without problem details or a logged invocation id)."""
@@ -319,9 +326,9 @@ def test_a_service_that_cannot_be_built_is_a_problem_response_on_the_last_contac
     function_app.contact_token_service.cache_clear()
     monkeypatch.setattr(function_app.ContactTokenService, "from_environment", explode)
     caplog.set_level(logging.ERROR, logger="connect_sso")
-    request = func.HttpRequest(method, "http://localhost/api/contacts/last", headers={}, params={}, body=b"")
+    request = func.HttpRequest(method, f"http://localhost/api/{route}", headers={}, params={}, body=b"")
     try:
-        response = function_app.last_contact(request, LocalContext("last_contact", "."))
+        response = getattr(function_app, handler)(request, LocalContext(handler, "."))
     finally:
         monkeypatch.undo()
         function_app.contact_token_service.cache_clear()

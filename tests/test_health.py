@@ -8,6 +8,7 @@ import json
 import azure.functions as func
 
 import function_app
+from tools.function_context import LocalContext
 from tools.local_runner import functions_of
 from tools.testkit.fake_entra import FakeEntra
 from tools.testkit.function_http import function_using
@@ -17,7 +18,7 @@ from tools.testkit.tokens import API_CLIENT_ID, TENANT_ID, WIDGET_ID, WIDGET_SEC
 
 def call_health() -> func.HttpResponse:
     request = func.HttpRequest("GET", "http://127.0.0.1/api/health", headers={}, params={}, route_params={}, body=b"")
-    return function_app.health(request)
+    return function_app.health(request, LocalContext("health", "."))
 
 
 def body_of(response: func.HttpResponse) -> dict:

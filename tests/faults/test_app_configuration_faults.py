@@ -22,6 +22,7 @@ import function_app
 from shared.configuration import APP_CONFIG_COLD_RETRY_SECONDS, APP_CONFIG_REFRESH_SECONDS
 from shared.contact_token_service import ContactTokenService
 from tests.support.azure_stand_ins import AzureStandIns
+from tools.function_context import LocalContext
 from tools.testkit.fake_entra import FakeEntra
 from tools.testkit.function_http import FunctionAnswer, call_function, function_using
 from tools.testkit.leak_registry import REGISTRY
@@ -205,7 +206,7 @@ REGISTRY.register_secret(NEW_SECRET)
 
 def health() -> tuple[int, dict[str, object]]:
     request = func.HttpRequest("GET", "http://127.0.0.1/api/health", headers={}, params={}, route_params={}, body=b"")
-    response = function_app.health(request)
+    response = function_app.health(request, LocalContext("health", "."))
     return response.status_code, json.loads(response.get_body())
 
 
