@@ -31,6 +31,20 @@ class ConfigurationError(Exception):
         super().__init__("; ".join(str(problem) for problem in problems))
 
 
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def boolean_word(text: str) -> bool | None:
+    """What a boolean setting's text says (any case), or None when it is no boolean word."""
+    lowered = text.lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    return None
+
+
 class SettingReader:
     """Canonical name -> value (see shared/catalogue.py effective_values), the catalogue's defaults, and the
     problems found so far. Every read goes through `get`, which remembers the setting being read, so that a failure
@@ -88,12 +102,11 @@ class SettingReader:
         return number
 
     def boolean(self, name: str) -> bool:
-        raw = (self.value(name) or "false").lower()
-        if raw in ("true", "1", "yes", "on"):
-            return True
-        if raw not in ("false", "0", "no", "off"):
-            self.problem(name, f"must be true or false, got {raw!r}")
-        return False
+        raw = self.value(name) or "false"
+        word = boolean_word(raw)
+        if word is None:
+            self.problem(name, f"must be true or false, got {raw.lower()!r}")
+        return bool(word)
 
     def guid(self, name: str, value: str) -> None:
         if value and not is_guid(value):

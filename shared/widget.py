@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from shared.auth_context import auth_context_problem
 from shared.claims import AttributeRules, ClaimAttribute, parse_custom_attributes
 from shared.guids import GUID_EXAMPLE, is_guid
-from shared.setting_reader import SettingReader
+from shared.setting_reader import SettingReader, boolean_word
 
 MAX_CONTACT_TOKEN_TTL_SECONDS = 600  # Amazon Connect: "10 minute maximum"
 MIN_WIDGET_SECRET_LENGTH = 16  # Connect's keys are 44 characters; a short one is a placeholder or a paste accident
@@ -185,13 +185,9 @@ def _boolean(value: object) -> Parsed:
 
 
 def _boolean_text(text: str) -> object:
-    """A boolean setting's text, as the other boolean settings read it (SettingReader.boolean)."""
-    lowered = text.lower()
-    if lowered in ("true", "1", "yes", "on"):
-        return True
-    if lowered in ("false", "0", "no", "off"):
-        return False
-    return text  # not a boolean: the parse function says what it must be
+    """A boolean setting's text, read with the same words as every boolean setting (setting_reader.boolean_word)."""
+    word = boolean_word(text)
+    return text if word is None else word  # not a boolean: the parse function says what it must be
 
 
 @dataclass(frozen=True)
